@@ -1,0 +1,34 @@
+"""The carexport command line. Commands live one module per domain; heavy imports stay inside."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from carexport.cli import db as db_commands
+from carexport.cli import demo as demo_command
+from carexport.cli import network as network_commands
+from carexport.cli.render import console, render_error
+from carexport.errors import CarexportError
+
+app = typer.Typer(
+    help="carexport: plan and run vehicle exports (network, orders, shipments, tracking, KPIs).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db_commands.app, name="db")
+app.add_typer(network_commands.app, name="network")
+app.command("demo")(demo_command.demo)
+
+
+def main() -> None:
+    try:
+        app()
+    except CarexportError as error:
+        render_error(error)
+        sys.exit(1)
+
+
+__all__ = ["app", "console", "main"]

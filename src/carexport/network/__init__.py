@@ -1,0 +1,1 @@
+"""The export network and its markets: nodes, lanes, schedules, rules, vehicles, targets."""

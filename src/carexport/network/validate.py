@@ -1,0 +1,313 @@
+"""Checks that span files: references, reachability, drive side and homologation.
+
+Row-level checks (types, ranges, schedules, duplicate ids) happen while reading; here
+every reference between files is followed and every problem is located at the row that
+holds the bad reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from carexport.errors import Problem
+from carexport.network.dataset import Dataset, Located
+from carexport.network.paths import reachable
+from carexport.network.schemas import DriveSide, Lane, Market, Variant
+from carexport.network.snapshot import NetworkSnapshot
+
+
+def validate(dataset: Dataset) -> list[Problem]:
+    """Every cross-file problem of a dataset (row-level problems are already in it)."""
+    snap = dataset.snapshot()
+    problems: list[Problem] = []
+    problems += _check_sources(dataset, snap)
+    problems += _check_lanes(dataset, snap)
+    problems += _check_markets(dataset, snap)
+    problems += _check_vehicles(dataset, snap)
+    problems += _check_dealers(dataset, snap)
+    return problems
+
+
+def _err(file: str, row: int, field: str, value: Any, message: str, hint: str) -> Problem:
+    return Problem(file, row, field, None if value is None else str(value), message, hint)
+
+
+def _warn(file: str, row: int, field: str, value: Any, message: str, hint: str) -> Problem:
+    return Problem(
+        file, row, field, None if value is None else str(value), message, hint, severity="warning"
+    )
+
+
+def _check_sources(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
+    for file_name, located in dataset.records.items():
+        for loc in located:
+            for key in getattr(loc.record, "source", ()):
+                if key not in snap.sources:
+                    yield _err(
+                        file_name,
+                        loc.row,
+                        "source",
+                        key,
+                        "unknown source key",
+                        "add it to sources.csv or use U (typical value, unsourced)",
+                    )
+
+
+def _check_lanes(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
+    lanes: list[Located[Lane]] = dataset.located("lanes.csv")
+    for loc in lanes:
+        lane = loc.record
+        for field in ("from_node", "to_node"):
+            node_id = getattr(lane, field)
+            if node_id not in snap.nodes:
+                yield _err(
+                    "lanes.csv",
+                    loc.row,
+                    field,
+                    node_id,
+                    "unknown node",
+                    "use an id from nodes.csv or add the node there",
+                )
+        for node_id in lane.via_nodes:
+            if node_id not in snap.nodes:
+                yield _err(
+                    "lanes.csv",
+                    loc.row,
+                    "via_nodes",
+                    node_id,
+                    "unknown node",
+                    "use an id from nodes.csv or add the node there",
+                )
+        if lane.from_node == lane.to_node:
+            yield _err(
+                "lanes.csv",
+                loc.row,
+                "to_node",
+                lane.to_node,
+                "lane starts and ends at the same node, so it connects nothing",
+                "set to_node to the node the lane arrives at",
+            )
+        if lane.co2e_kg_per_vehicle is None and lane.mode not in snap.co2_factors:
+            yield _err(
+                "lanes.csv",
+                loc.row,
+                "co2e_kg_per_vehicle",
+                None,
+                f"no CO2e given and no factor for mode {lane.mode.value}",
+                "give co2e_kg_per_vehicle or add the mode to co2_factors.csv",
+            )
+        if lane.nev_dangerous_goods and lane.dg_handling_cost_usd is None:
+            yield _warn(
+                "lanes.csv",
+                loc.row,
+                "dg_handling_cost_usd",
+                None,
+                "NEVs travel as dangerous goods here but no DG handling cost is given",
+                "give the DG surcharge per vehicle (0 if there is none)",
+            )
+
+    edges = [(loc.record.from_node, loc.record.to_node) for loc in lanes]
+    plants = [n.id for n in snap.plants()]
+    if dataset.located("nodes.csv") and not plants:
+        yield Problem(
+            "nodes.csv",
+            None,
+            "kind",
+            None,
+            "no node is a plant",
+            "mark the factories with kind=plant",
+        )
+    destinations = {n for m in snap.markets.values() for n in m.destination_nodes}
+    from_plants = reachable(edges, plants)
+    to_markets = reachable([(b, a) for a, b in edges], destinations)
+    for loc in lanes:
+        lane = loc.record
+        if lane.from_node == lane.to_node or {lane.from_node, lane.to_node} - snap.nodes.keys():
+            continue
+        if lane.from_node not in from_plants:
+            yield _err(
+                "lanes.csv",
+                loc.row,
+                "from_node",
+                lane.from_node,
+                "lane connects nothing: no plant can reach the node it starts from",
+                "add a lane into that node or remove this lane",
+            )
+        elif lane.to_node not in to_markets:
+            yield _err(
+                "lanes.csv",
+                loc.row,
+                "to_node",
+                lane.to_node,
+                "lane connects nothing: no market can be reached from the node it ends at",
+                "add a lane onward to a market's destination node or remove this lane",
+            )
+
+    on_lanes = {
+        n
+        for loc in lanes
+        for n in (loc.record.from_node, loc.record.to_node, *loc.record.via_nodes)
+    }
+    for loc in dataset.located("nodes.csv"):
+        if loc.record.id not in on_lanes and loc.record.id not in destinations:
+            yield _warn(
+                "nodes.csv",
+                loc.row,
+                "id",
+                loc.record.id,
+                "node is on no lane",
+                "add a lane from or to it, list it in a lane's via_nodes, or remove it",
+            )
+
+
+def _check_markets(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
+    edges = [(lane.from_node, lane.to_node) for lane in snap.lanes.values()]
+    from_plants = reachable(edges, [n.id for n in snap.plants()])
+    markets: list[Located[Market]] = dataset.located("markets.csv")
+    for loc in markets:
+        market = loc.record
+        if market.homologation not in snap.regimes:
+            yield _err(
+                "markets.csv",
+                loc.row,
+                "homologation",
+                market.homologation,
+                "unknown homologation regime",
+                "use an id from homologation_regimes.csv or add it there",
+            )
+        unknown = [n for n in market.destination_nodes if n not in snap.nodes]
+        for node_id in unknown:
+            yield _err(
+                "markets.csv",
+                loc.row,
+                "destination_nodes",
+                node_id,
+                "unknown node",
+                "use an id from nodes.csv or add the node there",
+            )
+        known = [n for n in market.destination_nodes if n in snap.nodes]
+        if known and not from_plants.intersection(known):
+            yield _err(
+                "markets.csv",
+                loc.row,
+                "destination_nodes",
+                ";".join(known),
+                f"no plant can reach market {market.country}: no chain of lanes ends "
+                "at its destination nodes",
+                "add lanes that reach one of them, or name a node that is reached",
+            )
+        if not any(
+            market.country in snap.variant_markets(v)
+            and v.drive_side == snap.drive_side(market.country)
+            for v in snap.variants.values()
+        ):
+            yield _warn(
+                "markets.csv",
+                loc.row,
+                "country",
+                market.country,
+                f"no variant is homologated for this market with "
+                f"{snap.drive_side(market.country).value}",
+                "add the country or its regime to a variant's homologations",
+            )
+
+
+def _check_vehicles(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
+    for loc in dataset.located("vehicle_models.csv"):
+        if loc.record.brand_id not in snap.brands:
+            yield _err(
+                "vehicle_models.csv",
+                loc.row,
+                "brand_id",
+                loc.record.brand_id,
+                "unknown brand",
+                "use an id from brands.csv or add the brand there",
+            )
+    variants: list[Located[Variant]] = dataset.located("variants.csv")
+    for loc in variants:
+        variant = loc.record
+        if variant.model_id not in snap.models:
+            yield _err(
+                "variants.csv",
+                loc.row,
+                "model_id",
+                variant.model_id,
+                "unknown model",
+                "use an id from vehicle_models.csv or add the model there",
+            )
+        for token in variant.homologations:
+            if len(token) == 2:
+                if token not in snap.markets:
+                    yield _err(
+                        "variants.csv",
+                        loc.row,
+                        "homologations",
+                        token,
+                        "not a market country",
+                        "add the country to markets.csv",
+                    )
+                    continue
+                if snap.drive_side(token) != variant.drive_side:
+                    yield _err(
+                        "variants.csv",
+                        loc.row,
+                        "homologations",
+                        token,
+                        f"a {variant.drive_side.value} car cannot be sold in {token}, "
+                        f"which registers {snap.drive_side(token).value} cars",
+                        "homologate the variant of the other drive side for it",
+                    )
+            elif token not in snap.regimes:
+                yield _err(
+                    "variants.csv",
+                    loc.row,
+                    "homologations",
+                    token,
+                    "neither a market country nor a homologation regime",
+                    "use a 2-letter country from markets.csv or a regime id",
+                )
+        if variant.powertrain.is_nev and variant.battery_kwh is None:
+            yield _warn(
+                "variants.csv",
+                loc.row,
+                "battery_kwh",
+                None,
+                "NEV variant without battery size",
+                "give the battery in kWh",
+            )
+        if (
+            variant.drive_side == DriveSide.RHD
+            and not any(snap.drive_side(c) == DriveSide.RHD for c in snap.variant_markets(variant))
+            and variant.homologations
+        ):
+            yield _warn(
+                "variants.csv",
+                loc.row,
+                "homologations",
+                ";".join(variant.homologations),
+                "RHD variant is homologated for no left-traffic market",
+                "list the left-traffic markets it is approved for",
+            )
+
+
+def _check_dealers(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
+    for loc in dataset.located("dealers.csv"):
+        if loc.record.brand_id not in snap.brands:
+            yield _err(
+                "dealers.csv",
+                loc.row,
+                "brand_id",
+                loc.record.brand_id,
+                "unknown brand",
+                "use an id from brands.csv",
+            )
+        if loc.record.country not in snap.markets:
+            yield _warn(
+                "dealers.csv",
+                loc.row,
+                "country",
+                loc.record.country,
+                "dealer in a country that is not a market",
+                "add the market",
+            )

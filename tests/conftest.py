@@ -1,0 +1,86 @@
+"""Shared fixtures: a fresh, migrated database per test, on SQLite and, when
+CAREXPORT_TEST_DATABASE_URL is set, on PostgreSQL too.
+
+On PostgreSQL each test session migrates one template database of its own, and each
+test gets a new database copied from it (CREATE DATABASE ... TEMPLATE), so runs in
+parallel or on a shared server never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from carexport.db.migrate import upgrade
+from carexport.db.session import make_engine, normalise_url
+
+PG_ENV = "CAREXPORT_TEST_DATABASE_URL"
+
+
+def _pg_admin_url() -> str | None:
+    url = os.environ.get(PG_ENV)
+    return normalise_url(url) if url else None
+
+
+def _admin_engine(url: str) -> Engine:
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str | None]:
+    admin_url = _pg_admin_url()
+    if admin_url is None:
+        yield None
+        return
+    name = f"carexport_tpl_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine(admin_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(_with_database(admin_url, name))
+    upgrade(engine)
+    engine.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 pg_template: str | None) -> Iterator[str]:
+    """The URL of a fresh database at the current schema, one per test and backend."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "carexport.db"
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    admin_url = _pg_admin_url()
+    if admin_url is None or pg_template is None:
+        pytest.skip(f"{PG_ENV} is not set")
+    name = f"carexport_t_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine(admin_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    yield _with_database(admin_url, name)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
