@@ -9,6 +9,7 @@ import typer
 from carexport.cli import db as db_commands
 from carexport.cli import demo as demo_command
 from carexport.cli import network as network_commands
+from carexport.cli import orders as orders_commands
 from carexport.cli.render import console, render_error
 from carexport.errors import CarexportError
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(db_commands.app, name="db")
 app.add_typer(network_commands.app, name="network")
+app.add_typer(orders_commands.app, name="orders")
 app.command("demo")(demo_command.demo)
 
 

@@ -5,3 +5,4 @@ from __future__ import annotations
 
 def import_all() -> None:
     from carexport.network import tables as _network  # noqa: F401
+    from carexport.orders import tables as _orders  # noqa: F401

@@ -35,9 +35,7 @@ for _letter, _value in _LETTER_VALUES.items():
 
 def check_digit(vin: str) -> str:
     """The check digit ('0'-'9' or 'X') a VIN must carry at position 9."""
-    total = sum(
-        int(_VALUE[ord(ch)]) * int(w) for ch, w in zip(vin.upper(), WEIGHTS, strict=False)
-    )
+    total = sum(int(_VALUE[ord(ch)]) * int(w) for ch, w in zip(vin.upper(), WEIGHTS, strict=False))
     remainder = total % 11
     return "X" if remainder == 10 else str(remainder)
 
@@ -74,7 +72,7 @@ def invalid_mask(vins: Sequence[str]) -> npt.NDArray[np.bool_]:
     ok_length = np.flatnonzero(lengths == VIN_LENGTH)
     if ok_length.size == 0:
         return invalid
-    joined = "".join(vins[i] for i in ok_length) if ok_length.size < count else "".join(vins)
+    joined = "".join(vins[int(i)] for i in ok_length) if ok_length.size < count else "".join(vins)
     # errors="replace" turns each non-ASCII character into one '?', which is not allowed.
     raw = np.frombuffer(joined.encode("ascii", errors="replace"), dtype=np.uint8)
     values = _VALUE[raw.reshape(-1, VIN_LENGTH)]

@@ -1,0 +1,158 @@
+"""carexport orders: import order books (CSV, XLSX, JSON) and generate synthetic ones."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.table import Table
+
+from carexport.cli.render import console, problems_table
+from carexport.config import get_settings
+
+if TYPE_CHECKING:
+    from carexport.orders.service import ImportReport
+
+app = typer.Typer(help="Export orders: import and generate order books.", no_args_is_help=True)
+
+MAX_PROBLEMS_SHOWN = 50
+
+
+@app.command("import")
+def import_command(
+    file: Path = typer.Argument(..., help="Orders file: .csv, .xlsx or .json."),
+    vehicles: Path | None = typer.Option(
+        None, help="VIN list (vin, order_id, soc_pct); may be the same .xlsx as the orders."
+    ),
+    sheet: str | None = typer.Option(None, help="Sheet of the orders (default: the first)."),
+    vehicles_sheet: str | None = typer.Option(None, help="Sheet of the VIN list."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and report; write nothing."),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Write every valid order; report the rest."
+    ),
+    update: bool = typer.Option(
+        False,
+        "--update",
+        help="Replace orders (and VIN lists) already imported with other content.",
+    ),
+    allow_extra_columns: bool = typer.Option(
+        False, "--allow-extra-columns", help="Ignore unknown columns instead of refusing them."
+    ),
+    report: Path | None = typer.Option(None, help="Write the problems to a .csv or .json file."),
+    org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
+) -> None:
+    """Check an order file row by row and import it: all of it, or nothing (by default)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from carexport.cli.context import open_engine
+    from carexport.db.session import unit_of_work
+    from carexport.errors import CarexportError
+    from carexport.network import repository as network_repository
+    from carexport.orders.service import ImportOptions, import_orders, read_files
+
+    org_id = org or get_settings().org_id
+    options = ImportOptions(
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        update=update,
+        sheet=sheet,
+        vehicles_sheet=vehicles_sheet,
+        allow_extra_columns=allow_extra_columns,
+    )
+    engine = open_engine()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"reading {file.name}", total=None)
+        orders_table, vehicles_table = read_files(file, vehicles, options)
+        with unit_of_work(engine) as session:
+            if not network_repository.has_network(session, org_id):
+                raise CarexportError(
+                    f"organisation {org_id!r} has no network loaded",
+                    hint="run: carexport network load",
+                )
+            snapshot = network_repository.load_snapshot(session, org_id)
+            result = import_orders(
+                session,
+                org_id,
+                snapshot,
+                orders_table,
+                vehicles_table,
+                options,
+                source=file.name,
+                sha256=hashlib.sha256(file.read_bytes()).hexdigest() if file.exists() else None,
+                progress=lambda phase: progress.update(task, description=phase),
+            )
+            if not result.committed:
+                session.rollback()
+    print_import_report(result, dry_run=dry_run)
+    if report is not None:
+        write_problem_report(result, report)
+        console.print(f"problems written to {report}")
+    if result.errors and not (skip_invalid and result.committed):
+        raise typer.Exit(1)
+
+
+def print_import_report(result: ImportReport, *, dry_run: bool = False) -> None:
+    problems = result.problems
+    if problems:
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        more = len(problems) - len(shown)
+        title = f"Problems in {result.source}" + (
+            f" (first {len(shown)} of {len(problems)})" if more else ""
+        )
+        console.print(problems_table(shown, title=title))
+    table = Table(title=f"Import of {result.source}")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    verb = "would be " if dry_run or not result.committed else ""
+    for label, value in (
+        ("rows read", result.rows),
+        (f"orders {verb}inserted", result.orders_inserted),
+        (f"orders {verb}updated", result.orders_updated),
+        ("orders unchanged", result.orders_unchanged),
+        ("orders rejected", result.orders_rejected),
+        (f"vehicles {verb}inserted", result.vehicles_inserted),
+        ("errors", len(result.errors)),
+        ("warnings", len(result.warnings)),
+    ):
+        table.add_row(label, f"{value:,}")
+    console.print(table)
+    if result.committed:
+        note = "" if result.changed else " (no changes: everything was already imported)"
+        console.print(f"[green]committed[/] import {result.import_id}{note}")
+    elif dry_run:
+        console.print("dry run: nothing written")
+    else:
+        console.print(
+            f"[red]nothing written[/]: {len(result.errors)} error(s); fix them, or "
+            "pass --skip-invalid to import the valid orders"
+        )
+
+
+def write_problem_report(result: ImportReport, path: Path) -> None:
+    import polars as pl
+
+    frame = pl.DataFrame(
+        [(p.severity, p.file, p.row, p.field, p.value, p.message, p.hint) for p in result.problems],
+        schema={
+            "severity": pl.String,
+            "file": pl.String,
+            "row": pl.Int64,
+            "field": pl.String,
+            "value": pl.String,
+            "problem": pl.String,
+            "fix": pl.String,
+        },
+        orient="row",
+    )
+    if path.suffix.lower() == ".json":
+        frame.write_json(path)
+    else:
+        frame.write_csv(path)

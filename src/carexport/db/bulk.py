@@ -1,0 +1,53 @@
+"""Bulk writes of whole frames inside the caller's transaction.
+
+PostgreSQL gets COPY ... FROM STDIN in CSV form (Polars writes the CSV, so no Python
+object is made per row); SQLite gets one executemany. Both join the session's open
+transaction, so a bulk write commits or rolls back with everything else.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+_CHUNK_ROWS = 200_000
+
+
+def insert_frame(session: Session, table: str, frame: pl.DataFrame) -> int:
+    """Insert every row of frame (its column names are the table's) into table."""
+    if frame.is_empty():
+        return 0
+    connection = session.connection()
+    dbapi = connection.connection.driver_connection
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    # Dates and datetimes as ISO text: what both backends (and SQLAlchemy on SQLite) store.
+    frame = frame.with_columns(
+        [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t in (pl.Date, pl.Datetime)]
+    )
+    if connection.dialect.name == "postgresql":
+        sql = f'COPY "{table}" ({columns}) FROM STDIN (FORMAT csv)'
+        with dbapi.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+            for start in range(0, frame.height, _CHUNK_ROWS):
+                buffer = io.BytesIO()
+                frame.slice(start, _CHUNK_ROWS).write_csv(buffer, include_header=False)
+                copy.write(buffer.getvalue())
+        return frame.height
+    marks = ", ".join("?" for _ in frame.columns)
+    cursor = dbapi.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, frame.height, _CHUNK_ROWS):
+            cursor.executemany(
+                f'INSERT INTO "{table}" ({columns}) VALUES ({marks})',
+                frame.slice(start, _CHUNK_ROWS).rows(),
+            )
+    finally:
+        cursor.close()
+    return frame.height
+
+
+def chunks(values: Sequence[str], size: int = 5000) -> list[Sequence[str]]:
+    """Split a long IN (...) list: SQLite caps bound parameters per statement."""
+    return [values[i : i + size] for i in range(0, len(values), size)]

@@ -1,0 +1,1 @@
+"""Export orders: file intake, market rules, VIN checks, atomic and idempotent storage."""

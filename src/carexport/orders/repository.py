@@ -1,0 +1,173 @@
+"""All SQL for orders: look up what exists, write imports in bulk, query orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from carexport.db.bulk import chunks, insert_frame
+from carexport.orders.tables import OrderImportRow, OrderRow, VehicleRow
+
+
+def existing_orders(session: Session, org_id: str, order_ids: Sequence[str]) -> pl.DataFrame:
+    rows: list[tuple[str, str, str]] = []
+    for part in chunks(order_ids):
+        rows.extend(
+            session.execute(
+                select(OrderRow.order_id, OrderRow.content_hash, OrderRow.status).where(
+                    OrderRow.org_id == org_id, OrderRow.order_id.in_(part)
+                )
+            ).tuples()
+        )
+    return pl.DataFrame(
+        rows,
+        orient="row",
+        schema={"order_id": pl.String, "db_hash": pl.String, "db_status": pl.String},
+    )
+
+
+def vehicles_of_orders(session: Session, org_id: str, order_ids: Sequence[str]) -> pl.DataFrame:
+    rows: list[tuple[str, str]] = []
+    for part in chunks(order_ids):
+        rows.extend(
+            session.execute(
+                select(VehicleRow.vin, VehicleRow.order_id).where(
+                    VehicleRow.org_id == org_id, VehicleRow.order_id.in_(part)
+                )
+            ).tuples()
+        )
+    return pl.DataFrame(rows, orient="row", schema={"vin": pl.String, "db_order": pl.String})
+
+
+def vehicles_by_vin(session: Session, org_id: str, vins: Sequence[str]) -> pl.DataFrame:
+    rows: list[tuple[str, str]] = []
+    for part in chunks(vins):
+        rows.extend(
+            session.execute(
+                select(VehicleRow.vin, VehicleRow.order_id).where(
+                    VehicleRow.org_id == org_id, VehicleRow.vin.in_(part)
+                )
+            ).tuples()
+        )
+    return pl.DataFrame(rows, orient="row", schema={"vin": pl.String, "db_order": pl.String})
+
+
+def insert_orders(session: Session, orders: pl.DataFrame) -> int:
+    return insert_frame(session, OrderRow.__tablename__, orders)
+
+
+def update_orders(session: Session, org_id: str, orders: pl.DataFrame) -> int:
+    for values in orders.drop("org_id").to_dicts():
+        order_id = values.pop("order_id")
+        session.execute(
+            update(OrderRow)
+            .where(OrderRow.org_id == org_id, OrderRow.order_id == order_id)
+            .values(**values)
+        )
+    return orders.height
+
+
+def delete_vehicles_of(session: Session, org_id: str, order_ids: Sequence[str]) -> int:
+    deleted = 0
+    for part in chunks(order_ids):
+        result = session.execute(
+            delete(VehicleRow).where(VehicleRow.org_id == org_id, VehicleRow.order_id.in_(part))
+        )
+        deleted += result.rowcount  # type: ignore[attr-defined]
+    return deleted
+
+
+def insert_vehicles(session: Session, vehicles: pl.DataFrame) -> int:
+    return insert_frame(session, VehicleRow.__tablename__, vehicles)
+
+
+def record_import(session: Session, row: OrderImportRow) -> None:
+    session.add(row)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    brand_id: str | None = None
+    destination_country: str | None = None
+    status: str | None = None
+    ready_from: dt.date | None = None
+    ready_to: dt.date | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+
+
+def _filtered(org_id: str, filters: OrderFilter):  # type: ignore[no-untyped-def]
+    query = select(OrderRow).where(OrderRow.org_id == org_id)
+    if filters.brand_id:
+        query = query.where(OrderRow.brand_id == filters.brand_id)
+    if filters.destination_country:
+        query = query.where(OrderRow.destination_country == filters.destination_country)
+    if filters.status:
+        query = query.where(OrderRow.status == filters.status)
+    if filters.ready_from:
+        query = query.where(OrderRow.ready_date >= filters.ready_from)
+    if filters.ready_to:
+        query = query.where(OrderRow.ready_date <= filters.ready_to)
+    if filters.due_from:
+        query = query.where(OrderRow.due_date >= filters.due_from)
+    if filters.due_to:
+        query = query.where(OrderRow.due_date <= filters.due_to)
+    return query
+
+
+def list_orders(
+    session: Session, org_id: str, filters: OrderFilter, *, limit: int, offset: int
+) -> tuple[int, list[OrderRow]]:
+    query = _filtered(org_id, filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(OrderRow.ready_date, OrderRow.order_id).limit(limit).offset(offset)
+    ).all()
+    return total, list(rows)
+
+
+def get_order(session: Session, org_id: str, order_id: str) -> OrderRow | None:
+    return session.get(OrderRow, (org_id, order_id))
+
+
+def vins_of(session: Session, org_id: str, order_id: str) -> list[tuple[str, float | None]]:
+    return list(
+        session.execute(
+            select(VehicleRow.vin, VehicleRow.soc_pct)
+            .where(VehicleRow.org_id == org_id, VehicleRow.order_id == order_id)
+            .order_by(VehicleRow.vin)
+        ).tuples()
+    )
+
+
+def count_orders(session: Session, org_id: str) -> tuple[int, int]:
+    orders = (
+        session.scalar(select(func.count()).select_from(OrderRow).where(OrderRow.org_id == org_id))
+        or 0
+    )
+    vehicles = (
+        session.scalar(
+            select(func.count()).select_from(VehicleRow).where(VehicleRow.org_id == org_id)
+        )
+        or 0
+    )
+    return orders, vehicles
+
+
+def all_orders(session: Session, org_id: str) -> pl.DataFrame:
+    """Every order of the organisation as a frame (for planning and KPIs)."""
+    columns = [c for c in OrderRow.__table__.columns if c.name != "org_id"]
+    rows = (
+        session.execute(
+            select(*columns).where(OrderRow.org_id == org_id).order_by(OrderRow.order_id)
+        )
+        .tuples()
+        .all()
+    )
+    return pl.DataFrame([tuple(r) for r in rows], orient="row", schema=[c.name for c in columns])
