@@ -55,8 +55,11 @@ def pg_template() -> Iterator[str | None]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                 pg_template: str | None) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_template: str | None,
+) -> Iterator[str]:
     """The URL of a fresh database at the current schema, one per test and backend."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("db") / "carexport.db"

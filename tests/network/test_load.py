@@ -24,9 +24,14 @@ def _load(engine: Engine, folder: Path, org_id: str = "acme") -> dict[str, repos
 
 def _lane_count(engine: Engine, org_id: str) -> int:
     with unit_of_work(engine) as session:
-        return session.scalar(
-            select(func.count()).select_from(tables.LaneRow).where(tables.LaneRow.org_id == org_id)
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(tables.LaneRow)
+                .where(tables.LaneRow.org_id == org_id)
+            )
+            or 0
+        )
 
 
 def _edit(folder: Path, file_name: str, old: str, new: str) -> None:
@@ -55,8 +60,9 @@ def test_changed_dataset_updates_inserts_and_deletes(engine: Engine, tmp_path: P
     cells = first.split(",")
     cost_index = header.split(",").index("cost_usd_per_vehicle")
     cells[cost_index] = str(float(cells[cost_index]) + 1)
-    (folder / "lanes.csv").write_text("\n".join([header, ",".join(cells), *rest[:-1]]) + "\n",
-                                      encoding="utf-8")
+    (folder / "lanes.csv").write_text(
+        "\n".join([header, ",".join(cells), *rest[:-1]]) + "\n", encoding="utf-8"
+    )
     counts = _load(engine, folder)
     assert (counts["lanes.csv"].updated, counts["lanes.csv"].deleted) == (1, 1)
     assert counts["nodes.csv"].changed is False

@@ -30,15 +30,8 @@ from pathlib import Path
 import pytest
 
 from carexport.network.dataset import read_dataset
-from carexport.network.paths import (
-    Path as NetPath,
-)
-from carexport.network.paths import (
-    active_lanes,
-    best_path_to_market,
-    best_paths,
-    mean_wait_days,
-)
+from carexport.network.paths import Path as NetPath
+from carexport.network.paths import active_lanes, best_path_to_market, best_paths, mean_wait_days
 from carexport.network.schemas import Schedule, ScheduleError
 from carexport.network.snapshot import NetworkSnapshot
 

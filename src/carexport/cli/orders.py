@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -126,7 +127,7 @@ def print_import_report(result: ImportReport, *, dry_run: bool = False) -> None:
     console.print(table)
     if result.committed:
         note = "" if result.changed else " (no changes: everything was already imported)"
-        console.print(f"[green]committed[/] import {result.import_id}{note}")
+        console.print(f"[green]committed[/] import {result.import_id or '(nothing new)'}{note}")
     elif dry_run:
         console.print("dry run: nothing written")
     else:
@@ -156,3 +157,49 @@ def write_problem_report(result: ImportReport, path: Path) -> None:
         frame.write_json(path)
     else:
         frame.write_csv(path)
+
+
+@app.command("generate")
+def generate_command(
+    out: Path = typer.Option(..., help="orders.csv (writes orders_vehicles.csv too) or .xlsx"),
+    months: int = typer.Option(3, help="Months of ready dates."),
+    scale: str = typer.Option("chongqing", help="chongqing (477k/yr) or china (5.86M/yr)."),
+    seed: int = typer.Option(0, help="Random seed: the same seed gives the same book."),
+    start: str | None = typer.Option(
+        None, help="First month (YYYY-MM-DD; default: the month after today)."
+    ),
+    network: Path | None = typer.Option(
+        None, help="Dataset folder to draw from (default: the built-in network)."
+    ),
+) -> None:
+    """Write a realistic synthetic order book (orders and VINs); the file says it is synthetic."""
+    from carexport.errors import InvalidInput
+    from carexport.network.dataset import builtin_folder
+    from carexport.network.service import check_dataset
+    from carexport.orders.generate import generate, write_order_book
+
+    dataset = check_dataset(network or builtin_folder())
+    if dataset.errors:
+        raise InvalidInput(f"network dataset {dataset.folder}", dataset.problems)
+    first = dt.date.fromisoformat(start) if start else _next_month(dt.date.today())
+    book = generate(dataset.snapshot(), months=months, start=first, scale=scale, seed=seed)
+    about = (
+        f"scale={scale} months={months} start={first} seed={seed}; volumes from "
+        "export_statistics.csv, brand and market mix assumed (see carexport.orders.generate)"
+    )
+    written = write_order_book(book, out, about=about)
+    nev = (
+        book.orders.join(dataset.snapshot_frame_variants(), on="variant", how="left")["nev"].mean()
+        if False
+        else None
+    )
+    console.print(
+        f"{book.orders.height:,} orders, {book.vehicles.height:,} vehicles "
+        f"({book.annual_units:,.0f} a year at scale {scale}) -> "
+        + ", ".join(str(p) for p in written)
+    )
+    del nev
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)

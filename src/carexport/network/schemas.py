@@ -13,7 +13,15 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 import pycountry
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 
 class NodeKind(StrEnum):
@@ -205,8 +213,9 @@ class Record(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _blanks(cls, data: Any) -> Any:
+        # A blank cell means "not given": the field's default applies (or it is missing).
         if isinstance(data, dict):
-            return {k: _blank_to_none(v) for k, v in data.items()}
+            return {k: v for k, v in data.items() if _blank_to_none(v) is not None}
         return data
 
 
@@ -221,7 +230,7 @@ class Source(BaseModel):
     @classmethod
     def _blanks(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            return {k: _blank_to_none(v) for k, v in data.items()}
+            return {k: v for k, v in data.items() if _blank_to_none(v) is not None}
         return data
 
 
@@ -263,16 +272,21 @@ class Lane(Record):
     def _schedule(cls, value: str) -> str:
         return str(Schedule.parse(value))
 
-    @model_validator(mode="after")
-    def _transit_range(self) -> Lane:
-        low = self.transit_days_min if self.transit_days_min is not None else self.transit_days
-        high = self.transit_days_max if self.transit_days_max is not None else self.transit_days
-        if not low <= self.transit_days <= high:
-            raise ValueError(
-                f"transit days must satisfy min <= typical <= max, got {low} <= "
-                f"{self.transit_days} <= {high}"
-            )
-        return self
+    @field_validator("transit_days_min")
+    @classmethod
+    def _min_not_above_typical(cls, value: int | None, info: ValidationInfo) -> int | None:
+        typical = info.data.get("transit_days")
+        if value is not None and typical is not None and value > typical:
+            raise ValueError(f"minimum transit days {value} exceed the typical {typical}")
+        return value
+
+    @field_validator("transit_days_max")
+    @classmethod
+    def _max_not_below_typical(cls, value: int | None, info: ValidationInfo) -> int | None:
+        typical = info.data.get("transit_days")
+        if value is not None and typical is not None and value < typical:
+            raise ValueError(f"maximum transit days {value} are below the typical {typical}")
+        return value
 
     @property
     def schedule(self) -> Schedule:

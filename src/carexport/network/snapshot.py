@@ -84,7 +84,9 @@ class NetworkSnapshot:
             variants=_by(variants, "id"),
             dealers=_by(dealers, "id"),
             targets=_by(targets, "id"),
-            statistics=tuple(statistics),
+            statistics=tuple(
+                sorted(statistics, key=lambda s: (s.scope, s.year, s.metric, s.basis))
+            ),
         )
 
     def lane_co2e_kg(self, lane: Lane) -> float | None:
@@ -102,13 +104,21 @@ class NetworkSnapshot:
         return entry.vehicle_drive_side if entry is not None else DriveSide.LHD
 
     def variant_markets(self, variant: Variant) -> frozenset[str]:
-        """Market countries a variant is homologated for (regime ids expand to their markets)."""
+        """Market countries a variant is homologated for.
+
+        A regime id stands for its markets of the variant's drive side: a type approval does
+        not make a left-hand-drive car legal where cars are right-hand drive.
+        """
         countries: set[str] = set()
         for token in variant.homologations:
             if len(token) == 2:
                 countries.add(token.upper())
             else:
-                countries.update(c for c, m in self.markets.items() if m.homologation == token)
+                countries.update(
+                    c
+                    for c, m in self.markets.items()
+                    if m.homologation == token and self.drive_side(c) == variant.drive_side
+                )
         return frozenset(countries)
 
     def plants(self, country: str | None = None) -> list[Node]:

@@ -2,34 +2,51 @@
 
 Row-level checks (types, ranges, schedules, duplicate ids) happen while reading; here
 every reference between files is followed and every problem is located at the row that
-holds the bad reference.
+holds the bad reference. A file that could not be read at all (missing, not UTF-8,
+missing a column) is not checked against, so one broken file gives one error, not one per
+reference to it; likewise reachability is not judged while no node is a plant.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from carexport.errors import Problem
-from carexport.network.dataset import Dataset, Located
+from carexport.network.dataset import Dataset
 from carexport.network.paths import reachable
-from carexport.network.schemas import DriveSide, Lane, Market, Variant
+from carexport.network.schemas import DriveSide
 from carexport.network.snapshot import NetworkSnapshot
+
+
+@dataclass(frozen=True)
+class _Context:
+    dataset: Dataset
+    snap: NetworkSnapshot
+    unreadable: frozenset[str]
+
+    def usable(self, *files: str) -> bool:
+        return not self.unreadable.intersection(files)
 
 
 def validate(dataset: Dataset) -> list[Problem]:
     """Every cross-file problem of a dataset (row-level problems are already in it)."""
-    snap = dataset.snapshot()
-    problems: list[Problem] = []
-    problems += _check_sources(dataset, snap)
-    problems += _check_lanes(dataset, snap)
-    problems += _check_markets(dataset, snap)
-    problems += _check_vehicles(dataset, snap)
-    problems += _check_dealers(dataset, snap)
-    return problems
+    unreadable = frozenset(
+        p.file for p in dataset.problems if p.severity == "error" and (p.row in (None, 1))
+    )
+    ctx = _Context(dataset, dataset.snapshot(), unreadable)
+    return [
+        *_check_sources(ctx),
+        *_check_lanes(ctx),
+        *_check_reachability(ctx),
+        *_check_markets(ctx),
+        *_check_vehicles(ctx),
+        *_check_dealers(ctx),
+    ]
 
 
-def _err(file: str, row: int, field: str, value: Any, message: str, hint: str) -> Problem:
+def _err(file: str, row: int | None, field: str, value: Any, message: str, hint: str) -> Problem:
     return Problem(file, row, field, None if value is None else str(value), message, hint)
 
 
@@ -39,11 +56,13 @@ def _warn(file: str, row: int, field: str, value: Any, message: str, hint: str) 
     )
 
 
-def _check_sources(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
-    for file_name, located in dataset.records.items():
+def _check_sources(ctx: _Context) -> Iterator[Problem]:
+    if not ctx.usable("sources.csv"):
+        return
+    for file_name, located in ctx.dataset.records.items():
         for loc in located:
             for key in getattr(loc.record, "source", ()):
-                if key not in snap.sources:
+                if key not in ctx.snap.sources:
                     yield _err(
                         file_name,
                         loc.row,
@@ -54,31 +73,31 @@ def _check_sources(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]
                     )
 
 
-def _check_lanes(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
-    lanes: list[Located[Lane]] = dataset.located("lanes.csv")
-    for loc in lanes:
+def _check_lanes(ctx: _Context) -> Iterator[Problem]:
+    snap, nodes_ok = ctx.snap, ctx.usable("nodes.csv")
+    for loc in ctx.dataset.located("lanes.csv"):
         lane = loc.record
-        for field in ("from_node", "to_node"):
-            node_id = getattr(lane, field)
-            if node_id not in snap.nodes:
-                yield _err(
-                    "lanes.csv",
-                    loc.row,
-                    field,
-                    node_id,
-                    "unknown node",
-                    "use an id from nodes.csv or add the node there",
-                )
-        for node_id in lane.via_nodes:
-            if node_id not in snap.nodes:
-                yield _err(
-                    "lanes.csv",
-                    loc.row,
-                    "via_nodes",
-                    node_id,
-                    "unknown node",
-                    "use an id from nodes.csv or add the node there",
-                )
+        if nodes_ok:
+            for field in ("from_node", "to_node"):
+                if getattr(lane, field) not in snap.nodes:
+                    yield _err(
+                        "lanes.csv",
+                        loc.row,
+                        field,
+                        getattr(lane, field),
+                        "unknown node",
+                        "use an id from nodes.csv or add the node there",
+                    )
+            for node_id in lane.via_nodes:
+                if node_id not in snap.nodes:
+                    yield _err(
+                        "lanes.csv",
+                        loc.row,
+                        "via_nodes",
+                        node_id,
+                        "unknown node",
+                        "use an id from nodes.csv or add the node there",
+                    )
         if lane.from_node == lane.to_node:
             yield _err(
                 "lanes.csv",
@@ -88,7 +107,11 @@ def _check_lanes(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
                 "lane starts and ends at the same node, so it connects nothing",
                 "set to_node to the node the lane arrives at",
             )
-        if lane.co2e_kg_per_vehicle is None and lane.mode not in snap.co2_factors:
+        if (
+            lane.co2e_kg_per_vehicle is None
+            and lane.mode not in snap.co2_factors
+            and ctx.usable("co2_factors.csv")
+        ):
             yield _err(
                 "lanes.csv",
                 loc.row,
@@ -107,10 +130,16 @@ def _check_lanes(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
                 "give the DG surcharge per vehicle (0 if there is none)",
             )
 
-    edges = [(loc.record.from_node, loc.record.to_node) for loc in lanes]
+
+def _check_reachability(ctx: _Context) -> Iterator[Problem]:
+    """Lanes that connect nothing, markets no plant reaches, nodes on no lane."""
+    if not ctx.usable("nodes.csv", "lanes.csv", "markets.csv"):
+        return
+    snap = ctx.snap
+    lanes = ctx.dataset.located("lanes.csv")
     plants = [n.id for n in snap.plants()]
-    if dataset.located("nodes.csv") and not plants:
-        yield Problem(
+    if ctx.dataset.located("nodes.csv") and not plants:
+        yield _err(
             "nodes.csv",
             None,
             "kind",
@@ -118,6 +147,8 @@ def _check_lanes(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
             "no node is a plant",
             "mark the factories with kind=plant",
         )
+        return
+    edges = [(loc.record.from_node, loc.record.to_node) for loc in lanes]
     destinations = {n for m in snap.markets.values() for n in m.destination_nodes}
     from_plants = reachable(edges, plants)
     to_markets = reachable([(b, a) for a, b in edges], destinations)
@@ -143,13 +174,24 @@ def _check_lanes(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
                 "lane connects nothing: no market can be reached from the node it ends at",
                 "add a lane onward to a market's destination node or remove this lane",
             )
-
+    for loc in ctx.dataset.located("markets.csv"):
+        known = [n for n in loc.record.destination_nodes if n in snap.nodes]
+        if known and not from_plants.intersection(known):
+            yield _err(
+                "markets.csv",
+                loc.row,
+                "destination_nodes",
+                ";".join(known),
+                f"no plant can reach market {loc.record.country}: no chain of lanes "
+                "ends at its destination nodes",
+                "add lanes that reach one of them, or name a node that is reached",
+            )
     on_lanes = {
         n
         for loc in lanes
         for n in (loc.record.from_node, loc.record.to_node, *loc.record.via_nodes)
     }
-    for loc in dataset.located("nodes.csv"):
+    for loc in ctx.dataset.located("nodes.csv"):
         if loc.record.id not in on_lanes and loc.record.id not in destinations:
             yield _warn(
                 "nodes.csv",
@@ -161,13 +203,11 @@ def _check_lanes(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
             )
 
 
-def _check_markets(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
-    edges = [(lane.from_node, lane.to_node) for lane in snap.lanes.values()]
-    from_plants = reachable(edges, [n.id for n in snap.plants()])
-    markets: list[Located[Market]] = dataset.located("markets.csv")
-    for loc in markets:
+def _check_markets(ctx: _Context) -> Iterator[Problem]:
+    snap = ctx.snap
+    for loc in ctx.dataset.located("markets.csv"):
         market = loc.record
-        if market.homologation not in snap.regimes:
+        if ctx.usable("homologation_regimes.csv") and market.homologation not in snap.regimes:
             yield _err(
                 "markets.csv",
                 loc.row,
@@ -176,30 +216,20 @@ def _check_markets(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]
                 "unknown homologation regime",
                 "use an id from homologation_regimes.csv or add it there",
             )
-        unknown = [n for n in market.destination_nodes if n not in snap.nodes]
-        for node_id in unknown:
-            yield _err(
-                "markets.csv",
-                loc.row,
-                "destination_nodes",
-                node_id,
-                "unknown node",
-                "use an id from nodes.csv or add the node there",
-            )
-        known = [n for n in market.destination_nodes if n in snap.nodes]
-        if known and not from_plants.intersection(known):
-            yield _err(
-                "markets.csv",
-                loc.row,
-                "destination_nodes",
-                ";".join(known),
-                f"no plant can reach market {market.country}: no chain of lanes ends "
-                "at its destination nodes",
-                "add lanes that reach one of them, or name a node that is reached",
-            )
-        if not any(
-            market.country in snap.variant_markets(v)
-            and v.drive_side == snap.drive_side(market.country)
+        if ctx.usable("nodes.csv"):
+            for node_id in market.destination_nodes:
+                if node_id not in snap.nodes:
+                    yield _err(
+                        "markets.csv",
+                        loc.row,
+                        "destination_nodes",
+                        node_id,
+                        "unknown node",
+                        "use an id from nodes.csv or add the node there",
+                    )
+        side = snap.drive_side(market.country)
+        if ctx.usable("variants.csv") and not any(
+            market.country in snap.variant_markets(v) and v.drive_side == side
             for v in snap.variants.values()
         ):
             yield _warn(
@@ -207,27 +237,30 @@ def _check_markets(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]
                 loc.row,
                 "country",
                 market.country,
-                f"no variant is homologated for this market with "
-                f"{snap.drive_side(market.country).value}",
+                f"no variant is homologated for this market with {side.value}",
                 "add the country or its regime to a variant's homologations",
             )
 
 
-def _check_vehicles(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
-    for loc in dataset.located("vehicle_models.csv"):
-        if loc.record.brand_id not in snap.brands:
-            yield _err(
-                "vehicle_models.csv",
-                loc.row,
-                "brand_id",
-                loc.record.brand_id,
-                "unknown brand",
-                "use an id from brands.csv or add the brand there",
-            )
-    variants: list[Located[Variant]] = dataset.located("variants.csv")
-    for loc in variants:
+def _check_vehicles(ctx: _Context) -> Iterator[Problem]:
+    snap = ctx.snap
+    if ctx.usable("brands.csv"):
+        for loc in ctx.dataset.located("vehicle_models.csv"):
+            if loc.record.brand_id not in snap.brands:
+                yield _err(
+                    "vehicle_models.csv",
+                    loc.row,
+                    "brand_id",
+                    loc.record.brand_id,
+                    "unknown brand",
+                    "use an id from brands.csv or add the brand there",
+                )
+    check_tokens = ctx.usable(
+        "markets.csv", "homologation_regimes.csv", "left_traffic_countries.csv"
+    )
+    for loc in ctx.dataset.located("variants.csv"):
         variant = loc.record
-        if variant.model_id not in snap.models:
+        if ctx.usable("vehicle_models.csv") and variant.model_id not in snap.models:
             yield _err(
                 "variants.csv",
                 loc.row,
@@ -236,36 +269,35 @@ def _check_vehicles(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem
                 "unknown model",
                 "use an id from vehicle_models.csv or add the model there",
             )
-        for token in variant.homologations:
-            if len(token) == 2:
-                if token not in snap.markets:
+        for token in (t.upper() for t in variant.homologations if check_tokens):
+            if len(token) != 2:
+                if token not in snap.regimes:
                     yield _err(
                         "variants.csv",
                         loc.row,
                         "homologations",
                         token,
-                        "not a market country",
-                        "add the country to markets.csv",
+                        "neither a market country nor a homologation regime",
+                        "use a 2-letter country from markets.csv or a regime id",
                     )
-                    continue
-                if snap.drive_side(token) != variant.drive_side:
-                    yield _err(
-                        "variants.csv",
-                        loc.row,
-                        "homologations",
-                        token,
-                        f"a {variant.drive_side.value} car cannot be sold in {token}, "
-                        f"which registers {snap.drive_side(token).value} cars",
-                        "homologate the variant of the other drive side for it",
-                    )
-            elif token not in snap.regimes:
+            elif token not in snap.markets:
                 yield _err(
                     "variants.csv",
                     loc.row,
                     "homologations",
                     token,
-                    "neither a market country nor a homologation regime",
-                    "use a 2-letter country from markets.csv or a regime id",
+                    "not a market country",
+                    "add the country to markets.csv",
+                )
+            elif snap.drive_side(token) != variant.drive_side:
+                yield _err(
+                    "variants.csv",
+                    loc.row,
+                    "homologations",
+                    token,
+                    f"a {variant.drive_side.value} car cannot be sold in {token}, "
+                    f"which registers {snap.drive_side(token).value} cars",
+                    "homologate the variant of the other drive side for it",
                 )
         if variant.powertrain.is_nev and variant.battery_kwh is None:
             yield _warn(
@@ -277,9 +309,10 @@ def _check_vehicles(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem
                 "give the battery in kWh",
             )
         if (
-            variant.drive_side == DriveSide.RHD
-            and not any(snap.drive_side(c) == DriveSide.RHD for c in snap.variant_markets(variant))
+            check_tokens
+            and variant.drive_side == DriveSide.RHD
             and variant.homologations
+            and not snap.variant_markets(variant)
         ):
             yield _warn(
                 "variants.csv",
@@ -291,9 +324,9 @@ def _check_vehicles(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem
             )
 
 
-def _check_dealers(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]:
-    for loc in dataset.located("dealers.csv"):
-        if loc.record.brand_id not in snap.brands:
+def _check_dealers(ctx: _Context) -> Iterator[Problem]:
+    for loc in ctx.dataset.located("dealers.csv"):
+        if ctx.usable("brands.csv") and loc.record.brand_id not in ctx.snap.brands:
             yield _err(
                 "dealers.csv",
                 loc.row,
@@ -302,7 +335,7 @@ def _check_dealers(dataset: Dataset, snap: NetworkSnapshot) -> Iterable[Problem]
                 "unknown brand",
                 "use an id from brands.csv",
             )
-        if loc.record.country not in snap.markets:
+        if ctx.usable("markets.csv") and loc.record.country not in ctx.snap.markets:
             yield _warn(
                 "dealers.csv",
                 loc.row,

@@ -165,6 +165,9 @@ def import_orders(
             pl.lit(import_id).alias("import_id"),
         ),
     )
+    report.committed = True
+    if not report.changed:
+        return report  # a repeated import leaves no trace at all
     report.import_id = import_id
     repository.record_import(
         session,

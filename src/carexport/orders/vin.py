@@ -88,3 +88,19 @@ def with_check_digit(vin_without: str) -> str:
     """Put the right check digit into a 17-character VIN (position 9 is overwritten)."""
     vin = vin_without[:CHECK_POSITION] + "0" + vin_without[CHECK_POSITION + 1 :]
     return vin[:CHECK_POSITION] + check_digit(vin) + vin[CHECK_POSITION + 1 :]
+
+
+def with_check_digits(vins_without: Sequence[str]) -> list[str]:
+    """with_check_digit for many VINs at once (vectorised); position 9 is overwritten."""
+    if not vins_without:
+        return []
+    raw = np.frombuffer("".join(vins_without).encode("ascii"), dtype=np.uint8)
+    raw = raw.reshape(-1, VIN_LENGTH).copy()
+    raw[:, CHECK_POSITION] = ord("0")
+    values = _VALUE[raw]
+    if (values < 0).any():
+        raise ValueError("VIN characters must be 0-9 or A-Z without I, O, Q")
+    remainder = (values @ WEIGHTS) % 11
+    raw[:, CHECK_POSITION] = np.where(remainder == 10, ord("X"), remainder + ord("0"))
+    text = raw.tobytes().decode("ascii")
+    return [text[i : i + VIN_LENGTH] for i in range(0, len(text), VIN_LENGTH)]
