@@ -1,4 +1,8 @@
-"""carexport demo: the main job on the embedded default (a fresh SQLite file, built-in data)."""
+"""carexport demo: the main job on the embedded default (a fresh SQLite file, built-in data).
+
+Each stage of the pipeline adds its step here: load the network, generate and import an
+order book, ...
+"""
 
 from __future__ import annotations
 
@@ -7,29 +11,70 @@ from pathlib import Path
 
 import typer
 
+from carexport.cli.render import console
+
 
 def demo(
     db_file: Path = typer.Option(Path("carexport-demo.db"), help="SQLite file to (re)create."),
-    as_of: str | None = typer.Option(None, help="Plan date YYYY-MM-DD (default: today)."),
+    workdir: Path = typer.Option(Path("carexport-demo"), help="Folder for generated files."),
+    as_of: str | None = typer.Option(
+        None, help="Plan date YYYY-MM-DD (default: the first of next month)."
+    ),
+    seed: int = typer.Option(0, help="Seed of the synthetic order book."),
 ) -> None:
-    """Create a fresh SQLite database, load the built-in Chongqing network and summarise it."""
+    """Fresh SQLite database: load the Chongqing network, generate and import 3 months of orders."""
     from carexport.cli.network import print_load_counts, print_summary
+    from carexport.cli.orders import print_import_report
     from carexport.db.migrate import upgrade
     from carexport.db.session import make_engine, unit_of_work
     from carexport.network import repository
     from carexport.network.dataset import builtin_folder
     from carexport.network.service import load_dataset
+    from carexport.orders.generate import generate, write_order_book
+    from carexport.orders.service import ImportOptions, import_orders, read_files
 
+    today = dt.date.today()
+    start = (
+        dt.date.fromisoformat(as_of)
+        if as_of
+        else dt.date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+    )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{db_file}")
     upgrade(engine)
     org_id = "demo"
+
+    console.rule("1. The export network")
     with unit_of_work(engine) as session:
         counts = load_dataset(session, org_id, builtin_folder())
     print_load_counts(counts, f"Built-in Chongqing network loaded into {db_file}")
     with unit_of_work(engine) as session:
         snapshot = repository.load_snapshot(session, org_id)
-    day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    print_summary(snapshot, day)
+    print_summary(snapshot, start)
+
+    console.rule("2. Export orders")
+    workdir.mkdir(parents=True, exist_ok=True)
+    book = generate(snapshot, months=3, start=start, scale="chongqing", seed=seed)
+    paths = write_order_book(
+        book,
+        workdir / "orders.csv",
+        about=f"demo: scale=chongqing months=3 start={start} seed={seed}",
+    )
+    console.print(
+        f"generated {book.orders.height:,} orders with {book.vehicles.height:,} VINs "
+        f"({book.annual_units:,.0f} vehicles a year) -> {', '.join(map(str, paths))}"
+    )
+    orders_table, vehicles_table = read_files(paths[0], paths[1], ImportOptions())
+    with unit_of_work(engine) as session:
+        report = import_orders(
+            session,
+            org_id,
+            snapshot,
+            orders_table,
+            vehicles_table,
+            ImportOptions(),
+            source=paths[0].name,
+        )
+    print_import_report(report)
     engine.dispose()

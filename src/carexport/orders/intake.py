@@ -219,6 +219,19 @@ def _read_json(path: Path, key: str) -> tuple[pl.DataFrame, int, list[Problem]]:
     return records_frame(items), 1, []
 
 
+def read_records(
+    name: str,
+    items: list[dict[str, Any]],
+    spec: tuple[ColumnSpec, ...],
+    *,
+    allow_extra_columns: bool = False,
+) -> RawTable:
+    """A RawTable from JSON-like records (an API batch); rows are the items' positions."""
+    table = RawTable(name, records_frame(items))
+    _canonicalise(table, spec, 1, allow_extra_columns, positional=False)
+    return table
+
+
 def records_frame(items: list[dict[str, Any]]) -> pl.DataFrame:
     """A string frame from JSON-like records (the API uses this too)."""
     columns: dict[str, None] = {}

@@ -22,7 +22,7 @@ def existing_orders(session: Session, org_id: str, order_ids: Sequence[str]) -> 
                 select(OrderRow.order_id, OrderRow.content_hash, OrderRow.status).where(
                     OrderRow.org_id == org_id, OrderRow.order_id.in_(part)
                 )
-            ).tuples()
+            )
         )
     return pl.DataFrame(
         rows,
@@ -39,7 +39,7 @@ def vehicles_of_orders(session: Session, org_id: str, order_ids: Sequence[str]) 
                 select(VehicleRow.vin, VehicleRow.order_id).where(
                     VehicleRow.org_id == org_id, VehicleRow.order_id.in_(part)
                 )
-            ).tuples()
+            )
         )
     return pl.DataFrame(rows, orient="row", schema={"vin": pl.String, "db_order": pl.String})
 
@@ -52,7 +52,7 @@ def vehicles_by_vin(session: Session, org_id: str, vins: Sequence[str]) -> pl.Da
                 select(VehicleRow.vin, VehicleRow.order_id).where(
                     VehicleRow.org_id == org_id, VehicleRow.vin.in_(part)
                 )
-            ).tuples()
+            )
         )
     return pl.DataFrame(rows, orient="row", schema={"vin": pl.String, "db_order": pl.String})
 
@@ -142,7 +142,7 @@ def vins_of(session: Session, org_id: str, order_id: str) -> list[tuple[str, flo
             select(VehicleRow.vin, VehicleRow.soc_pct)
             .where(VehicleRow.org_id == org_id, VehicleRow.order_id == order_id)
             .order_by(VehicleRow.vin)
-        ).tuples()
+        )
     )
 
 
@@ -163,11 +163,7 @@ def count_orders(session: Session, org_id: str) -> tuple[int, int]:
 def all_orders(session: Session, org_id: str) -> pl.DataFrame:
     """Every order of the organisation as a frame (for planning and KPIs)."""
     columns = [c for c in OrderRow.__table__.columns if c.name != "org_id"]
-    rows = (
-        session.execute(
-            select(*columns).where(OrderRow.org_id == org_id).order_by(OrderRow.order_id)
-        )
-        .tuples()
-        .all()
-    )
+    rows = session.execute(
+        select(*columns).where(OrderRow.org_id == org_id).order_by(OrderRow.order_id)
+    ).all()
     return pl.DataFrame([tuple(r) for r in rows], orient="row", schema=[c.name for c in columns])

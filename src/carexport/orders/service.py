@@ -186,7 +186,6 @@ def import_orders(
             vehicles_deleted=report.vehicles_deleted,
         ),
     )
-    report.committed = True
     return report
 
 

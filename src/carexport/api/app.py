@@ -1,0 +1,54 @@
+"""create_app(settings): the FastAPI application. The engine lives in the app's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from carexport import __version__
+from carexport.api.schemas import ErrorOut, ProblemOut
+from carexport.config import Settings, get_settings
+from carexport.db.session import make_engine
+from carexport.errors import CarexportError, InvalidInput
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        app.state.engine = engine
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="carexport",
+        version=__version__,
+        summary="Vehicle-export logistics: network, orders, planning, tracking, KPIs.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+
+    @app.exception_handler(CarexportError)
+    async def carexport_error(_request: Request, error: CarexportError) -> JSONResponse:
+        body = ErrorOut(
+            error=error.message,
+            hint=error.hint,
+            problems=[ProblemOut.of(p) for p in error.problems]
+            if isinstance(error, InvalidInput)
+            else [],
+        )
+        return JSONResponse(body.model_dump(), status_code=error.status_code)
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    from carexport.orders.endpoints import router as orders_router
+
+    app.include_router(orders_router)
+    return app

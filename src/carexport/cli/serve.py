@@ -1,0 +1,26 @@
+"""carexport serve: the HTTP API (and, later, the web pages) on uvicorn."""
+
+from __future__ import annotations
+
+import typer
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes."),
+) -> None:
+    """Serve the API (OpenAPI docs at /docs) on the database of CAREXPORT_DATABASE_URL."""
+    import uvicorn
+
+    from carexport.cli.context import open_engine
+
+    open_engine().dispose()  # refuse to start on a database that is not at the current schema
+    uvicorn.run(
+        "carexport.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
