@@ -8,9 +8,11 @@ transaction, so a bulk write commits or rolls back with everything else.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import polars as pl
+from sqlalchemy import Column, MetaData, String, Table
 from sqlalchemy.orm import Session
 
 _CHUNK_ROWS = 200_000
@@ -51,3 +53,22 @@ def insert_frame(session: Session, table: str, frame: pl.DataFrame) -> int:
 def chunks(values: Sequence[str], size: int = 5000) -> list[Sequence[str]]:
     """Split a long IN (...) list: SQLite caps bound parameters per statement."""
     return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+@contextmanager
+def temporary_table(session: Session, name: str, frame: pl.DataFrame) -> Iterator[Table]:
+    """The frame as a temporary table of text columns, for joins against big key lists.
+
+    A join with a temporary table costs one bulk write however many keys there are, where
+    IN (...) lists cost a statement (and its parsing) per few thousand keys.
+    """
+    table = Table(
+        name, MetaData(), *(Column(c, String) for c in frame.columns), prefixes=["TEMPORARY"]
+    )
+    connection = session.connection()
+    table.create(connection)
+    try:
+        insert_frame(session, name, frame)
+        yield table
+    finally:
+        table.drop(connection)

@@ -154,6 +154,7 @@ def generate(
     scale: str = "chongqing",
     seed: int = 0,
     vehicles_per_year: float | None = None,
+    median_order_vehicles: float = MEDIAN_ORDER_VEHICLES,
 ) -> OrderBook:
     """Orders with ready dates over `months` months from `start`, and one VIN per vehicle."""
     if months < 1:
@@ -180,7 +181,7 @@ def generate(
             country = countries[rng.choice(len(countries), p=weights)]
             variant = _pick_variant(rng, snapshot, brand, country, nev_target)
             quantity = int(
-                min(400, max(1, round(rng.lognormal(math.log(MEDIAN_ORDER_VEHICLES), 0.8))))
+                min(400, max(1, round(rng.lognormal(math.log(median_order_vehicles), 0.8))))
             )
             quantity = min(quantity, max(1, math.ceil(target - made)))
             origin = BRAND_PLANT[brand]

@@ -10,20 +10,18 @@ import polars as pl
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from carexport.db.bulk import chunks, insert_frame
+from carexport.db.bulk import chunks, insert_frame, temporary_table
 from carexport.orders.tables import OrderImportRow, OrderRow, VehicleRow
 
 
 def existing_orders(session: Session, org_id: str, order_ids: Sequence[str]) -> pl.DataFrame:
-    rows: list[tuple[str, str, str]] = []
-    for part in chunks(order_ids):
-        rows.extend(
-            session.execute(
-                select(OrderRow.order_id, OrderRow.content_hash, OrderRow.status).where(
-                    OrderRow.org_id == org_id, OrderRow.order_id.in_(part)
-                )
-            )
-        )
+    keys = pl.DataFrame({"order_id": list(order_ids)}, schema={"order_id": pl.String})
+    with temporary_table(session, "tmp_order_ids", keys) as wanted:
+        rows = session.execute(
+            select(OrderRow.order_id, OrderRow.content_hash, OrderRow.status)
+            .join(wanted, wanted.c.order_id == OrderRow.order_id)
+            .where(OrderRow.org_id == org_id)
+        ).all()
     return pl.DataFrame(
         rows,
         orient="row",
@@ -32,28 +30,24 @@ def existing_orders(session: Session, org_id: str, order_ids: Sequence[str]) -> 
 
 
 def vehicles_of_orders(session: Session, org_id: str, order_ids: Sequence[str]) -> pl.DataFrame:
-    rows: list[tuple[str, str]] = []
-    for part in chunks(order_ids):
-        rows.extend(
-            session.execute(
-                select(VehicleRow.vin, VehicleRow.order_id).where(
-                    VehicleRow.org_id == org_id, VehicleRow.order_id.in_(part)
-                )
-            )
-        )
+    keys = pl.DataFrame({"order_id": list(order_ids)}, schema={"order_id": pl.String})
+    with temporary_table(session, "tmp_order_ids", keys) as wanted:
+        rows = session.execute(
+            select(VehicleRow.vin, VehicleRow.order_id)
+            .join(wanted, wanted.c.order_id == VehicleRow.order_id)
+            .where(VehicleRow.org_id == org_id)
+        ).all()
     return pl.DataFrame(rows, orient="row", schema={"vin": pl.String, "db_order": pl.String})
 
 
 def vehicles_by_vin(session: Session, org_id: str, vins: Sequence[str]) -> pl.DataFrame:
-    rows: list[tuple[str, str]] = []
-    for part in chunks(vins):
-        rows.extend(
-            session.execute(
-                select(VehicleRow.vin, VehicleRow.order_id).where(
-                    VehicleRow.org_id == org_id, VehicleRow.vin.in_(part)
-                )
-            )
-        )
+    keys = pl.DataFrame({"vin": list(vins)}, schema={"vin": pl.String})
+    with temporary_table(session, "tmp_vins", keys) as wanted:
+        rows = session.execute(
+            select(VehicleRow.vin, VehicleRow.order_id)
+            .join(wanted, wanted.c.vin == VehicleRow.vin)
+            .where(VehicleRow.org_id == org_id)
+        ).all()
     return pl.DataFrame(rows, orient="row", schema={"vin": pl.String, "db_order": pl.String})
 
 

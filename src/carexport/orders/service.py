@@ -162,7 +162,6 @@ def import_orders(
             "vin",
             "order_id",
             "soc_pct",
-            pl.lit(import_id).alias("import_id"),
         ),
     )
     report.committed = True

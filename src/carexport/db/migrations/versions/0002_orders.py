@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-28 14:36:42.722722
+Create Date: 2026-11-28 14:44:51.312262
 """
 
 from __future__ import annotations
@@ -73,12 +73,6 @@ def upgrade() -> None:
         sa.Column("vin", sa.String(length=17), nullable=False),
         sa.Column("order_id", sa.String(length=64), nullable=False),
         sa.Column("soc_pct", sa.Float(), nullable=True),
-        sa.Column("import_id", sa.String(length=36), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["org_id", "order_id"],
-            ["export_order.org_id", "export_order.order_id"],
-            name=op.f("fk_order_vehicle_org_id_order_id_export_order"),
-        ),
         sa.PrimaryKeyConstraint("org_id", "vin", name=op.f("pk_order_vehicle")),
     )
     with op.batch_alter_table("order_vehicle", schema=None) as batch_op:
