@@ -10,6 +10,7 @@ from carexport.cli import db as db_commands
 from carexport.cli import demo as demo_command
 from carexport.cli import network as network_commands
 from carexport.cli import orders as orders_commands
+from carexport.cli import plan as plan_command
 from carexport.cli import serve as serve_command
 from carexport.cli.render import console, render_error
 from carexport.errors import CarexportError
@@ -25,6 +26,7 @@ app.add_typer(network_commands.app, name="network")
 app.add_typer(orders_commands.app, name="orders")
 app.command("demo")(demo_command.demo)
 app.command("serve")(serve_command.serve)
+app.command("plan")(plan_command.plan_command)
 
 
 def main() -> None:

@@ -40,6 +40,13 @@ def vehicles_of_orders(session: Session, org_id: str, order_ids: Sequence[str]) 
     return pl.DataFrame(rows, orient="row", schema={"vin": pl.String, "db_order": pl.String})
 
 
+def has_vehicles(session: Session, org_id: str) -> bool:
+    return (
+        session.execute(select(VehicleRow.vin).where(VehicleRow.org_id == org_id).limit(1)).first()
+        is not None
+    )
+
+
 def vehicles_by_vin(session: Session, org_id: str, vins: Sequence[str]) -> pl.DataFrame:
     keys = pl.DataFrame({"vin": list(vins)}, schema={"vin": pl.String})
     with temporary_table(session, "tmp_vins", keys) as wanted:
@@ -161,3 +168,12 @@ def all_orders(session: Session, org_id: str) -> pl.DataFrame:
         select(*columns).where(OrderRow.org_id == org_id).order_by(OrderRow.order_id)
     ).all()
     return pl.DataFrame([tuple(r) for r in rows], orient="row", schema=[c.name for c in columns])
+
+
+def all_vehicles(session: Session, org_id: str) -> pl.DataFrame:
+    rows = session.execute(
+        select(VehicleRow.vin, VehicleRow.order_id).where(VehicleRow.org_id == org_id)
+    ).all()
+    return pl.DataFrame(
+        [tuple(r) for r in rows], orient="row", schema={"vin": pl.String, "order_id": pl.String}
+    )

@@ -267,7 +267,12 @@ def _compare_with_database(
         )
     vehicle_file = checked.vehicles_file or "vehicles"
     # A VIN already stored under another order is a conflict whatever the mode.
-    owners = repository.vehicles_by_vin(session, org_id, vehicles["vin"].unique().to_list())
+    # The first import of an organisation has nothing to clash with: skip the look-up.
+    owners = (
+        repository.vehicles_by_vin(session, org_id, vehicles["vin"].unique().to_list())
+        if repository.has_vehicles(session, org_id)
+        else pl.DataFrame(schema={"vin": pl.String, "db_order": pl.String})
+    )
     clash = vehicles.join(owners, on="vin", how="inner").filter(
         pl.col("db_order") != pl.col("order_id")
     )

@@ -1,0 +1,169 @@
+"""carexport plan: plan every vehicle of an order book on the network, and write the plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.table import Table
+
+from carexport.cli.render import console
+from carexport.config import get_settings
+
+if TYPE_CHECKING:
+    from carexport.planning.result import PlanResult
+
+
+def plan_command(
+    orders: Path | None = typer.Option(None, help="Order file (.csv, .xlsx, .json)."),
+    vehicles: Path | None = typer.Option(None, help="VIN list for the order file."),
+    from_db: bool = typer.Option(False, "--from-db", help="Plan the orders in the database."),
+    network: Path | None = typer.Option(
+        None, help="Network dataset folder (default: built-in; with --from-db: the database's)."
+    ),
+    start: str = typer.Option(..., help="First day of the plan (YYYY-MM-DD)."),
+    horizon: int = typer.Option(120, help="Days planned."),
+    co2_price: float = typer.Option(0.0, help="Price of CO2e in USD per tonne."),
+    lateness: float = typer.Option(
+        50.0, help="Lateness penalty, USD per vehicle-day (priority 3)."
+    ),
+    method: str = typer.Option("optimal", help="optimal (LP) or greedy (first fit)."),
+    compare: bool = typer.Option(False, "--compare", help="Also run the greedy baseline."),
+    time_limit: float = typer.Option(300.0, help="Solver time limit in seconds."),
+    out: Path = typer.Option(
+        ..., help="Folder for plan.json, legs.csv, load_lists.csv, orders.csv."
+    ),
+    org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
+) -> None:
+    """Plan every vehicle: which departure of which lane, at least cost, explained."""
+    from carexport.errors import CarexportError
+    from carexport.planning.problem import PlanningProblem, PlanParameters
+    from carexport.planning.run import plan
+    from carexport.plans.files import write_plan
+
+    if from_db == (orders is not None):
+        raise CarexportError(
+            "give either --orders FILE or --from-db",
+            hint="e.g. carexport plan --orders book.csv --start 2027-01-01 --out plan/",
+        )
+    if method not in ("optimal", "greedy"):
+        raise CarexportError(f"unknown method {method!r}", hint="use optimal or greedy")
+    snapshot, vehicle_frame = (
+        _from_db(org or get_settings().org_id)
+        if from_db
+        else _from_files(orders, vehicles, network)
+    )  # type: ignore[arg-type]
+    params = PlanParameters(
+        start=dt.date.fromisoformat(start),
+        horizon_days=horizon,
+        co2_price_usd_per_t=co2_price,
+        lateness_usd_per_vehicle_day=lateness,
+        time_limit_s=time_limit,
+        method=method,
+    )  # type: ignore[arg-type]
+    problem = PlanningProblem(snapshot, vehicle_frame, params)
+    with console.status(f"planning {vehicle_frame.height:,} vehicles ({method})"):
+        result = plan(problem)
+    baseline = None
+    if compare and method == "optimal":
+        from dataclasses import replace
+
+        with console.status("planning the greedy baseline"):
+            baseline = plan(replace(problem, parameters=replace(params, method="greedy")))
+    written = write_plan(result, out, extra={"baseline": baseline.summary()} if baseline else None)
+    print_plan_summary(result, baseline)
+    console.print("wrote " + ", ".join(str(p) for p in written))
+
+
+def _from_files(orders: Path, vehicles: Path | None, network: Path | None):  # type: ignore[no-untyped-def]
+    from carexport.errors import InvalidInput
+    from carexport.network.dataset import builtin_folder
+    from carexport.network.service import check_dataset
+    from carexport.orders.rules import check_orders, check_vehicles
+    from carexport.orders.service import ImportOptions, read_files
+    from carexport.planning.problem import vehicles_from_orders
+
+    dataset = check_dataset(network or builtin_folder())
+    if dataset.errors:
+        raise InvalidInput(f"network dataset {dataset.folder}", dataset.problems)
+    snapshot = dataset.snapshot()
+    orders_table, vehicles_table = read_files(orders, vehicles, ImportOptions())
+    checked = check_orders(orders_table, snapshot)
+    if vehicles_table is not None:
+        checked = check_vehicles(vehicles_table, checked)
+    if checked.errors:
+        raise InvalidInput(f"order file {orders}", checked.problems)
+    return snapshot, vehicles_from_orders(
+        checked.orders, checked.vehicles if vehicles_table is not None else None
+    )
+
+
+def _from_db(org_id: str):  # type: ignore[no-untyped-def]
+    from carexport.cli.context import open_engine
+    from carexport.db.session import unit_of_work
+    from carexport.errors import CarexportError
+    from carexport.network import repository as network_repository
+    from carexport.orders import repository as orders_repository
+    from carexport.planning.problem import vehicles_from_orders
+
+    with unit_of_work(open_engine()) as session:
+        if not network_repository.has_network(session, org_id):
+            raise CarexportError(
+                f"organisation {org_id!r} has no network loaded", hint="run: carexport network load"
+            )
+        snapshot = network_repository.load_snapshot(session, org_id)
+        orders = orders_repository.all_orders(session, org_id)
+        vins = orders_repository.all_vehicles(session, org_id)
+    if orders.is_empty():
+        raise CarexportError(
+            f"organisation {org_id!r} has no orders",
+            hint="import some: carexport orders import FILE",
+        )
+    return snapshot, vehicles_from_orders(orders, vins)
+
+
+def print_plan_summary(result: PlanResult, baseline: PlanResult | None = None) -> None:
+    table = Table(title="Plan")
+    table.add_column("")
+    table.add_column(result.method, justify="right")
+    if baseline is not None:
+        table.add_column(baseline.method, justify="right")
+        table.add_column("difference", justify="right")
+
+    def other(value: float) -> float | None:
+        return value if baseline is not None else None
+
+    b = baseline or result
+    rows: list[tuple[str, float, float | None, str]] = [
+        ("objective USD", result.objective_usd, other(b.objective_usd), ",.0f"),
+        *[
+            (f"  {k.removesuffix('_usd')} USD", v, other(b.parts_usd[k]), ",.0f")
+            for k, v in result.parts_usd.items()
+        ],
+        ("CO2e t", result.co2e_kg / 1000, other(b.co2e_kg / 1000), ",.0f"),
+        ("vehicles", result.vehicles_total, other(b.vehicles_total), ",.0f"),
+        ("  on time", result.on_time, other(b.on_time), ",.0f"),
+        ("  late", result.late, other(b.late), ",.0f"),
+        ("  unserved", result.unserved, other(b.unserved), ",.0f"),
+        (
+            "runtime s",
+            result.runtime_s.get("total", 0.0),
+            other(b.runtime_s.get("total", 0.0)),
+            ",.1f",
+        ),
+    ]
+    for label, mine, theirs, fmt in rows:
+        cells = [label, format(mine, fmt)]
+        if baseline is not None and theirs is not None:
+            cells += [format(theirs, fmt), format(mine - theirs, "+" + fmt)]
+        table.add_row(*cells)
+    console.print(table)
+    if result.lp_bound_usd is not None:
+        console.print(
+            f"status {result.status}; LP bound {result.lp_bound_usd:,.0f} USD; "
+            f"integer plan {result.gap:.2%} above it"
+        )
+    else:
+        console.print(f"status {result.status}")

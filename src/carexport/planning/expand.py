@@ -1,0 +1,266 @@
+"""From a problem to what the model is built on: days, departures, commodities, corridors.
+
+Days are integers counted from the plan start. A vehicle arriving at a node on day a is
+handled there and can leave on day a + handling_days (at the destination: is delivered
+then). Commodities group vehicles that the routing cannot tell apart: same market and
+same NEV status (which decides the lanes they may use and the dangerous-goods surcharge).
+Within a commodity, capacity is counted with the commodity's mean slot factor; the
+assignment of real vehicles afterwards uses each vehicle's own.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from carexport.network.schemas import Lane
+from carexport.planning.problem import PlanningProblem
+
+INF = float("inf")
+
+
+@dataclass(frozen=True)
+class LaneData:
+    """Lanes as parallel arrays (index = lane number), with their departure days."""
+
+    ids: list[str]
+    from_node: np.ndarray  # node index
+    to_node: np.ndarray
+    transit_days: np.ndarray
+    capacity_slots: np.ndarray
+    cost_usd: np.ndarray  # per vehicle, without DG surcharge
+    co2e_kg: np.ndarray
+    dg_usd: np.ndarray  # surcharge per NEV where NEVs travel as dangerous goods
+    nev_allowed: np.ndarray
+    departures: list[np.ndarray]  # sorted departure days within the horizon
+
+
+@dataclass(frozen=True)
+class Commodity:
+    index: int
+    market: str
+    nev: bool
+    slot_factor: float  # mean over its vehicles
+    vehicles: int
+    destinations: frozenset[int]  # node indices
+    lanes: np.ndarray  # usable lane numbers (corridor-pruned)
+    supplies: dict[tuple[int, int], int]  # (node, day) -> vehicles
+    classes: dict[float, dict[int, int]]  # penalty -> due day -> vehicles
+
+
+@dataclass(frozen=True)
+class Expanded:
+    problem: PlanningProblem
+    node_ids: list[str]
+    node_index: dict[str, int]
+    handling_days: np.ndarray
+    storage_usd_per_day: np.ndarray
+    yard_capacity: np.ndarray  # 0 = unlimited
+    lanes: LaneData
+    horizon: int
+    commodities: list[Commodity]
+    vehicles: pl.DataFrame  # the problem's vehicles with day numbers and commodity index
+    outside_horizon: pl.DataFrame  # vehicles that cannot start within the horizon
+
+
+def expand(problem: PlanningProblem) -> Expanded:
+    net, params = problem.network, problem.parameters
+    node_ids = sorted(net.nodes)
+    node_index = {n: i for i, n in enumerate(node_ids)}
+    nodes = [net.nodes[n] for n in node_ids]
+    horizon = params.horizon_days
+    lane_list: list[Lane] = [
+        net.lanes[i]
+        for i in sorted(net.lanes)
+        if net.lanes[i].from_node in node_index and net.lanes[i].to_node in node_index
+    ]
+    departures = []
+    for lane in lane_list:
+        days = [
+            (d - params.start).days
+            for d in lane.schedule.departures_between(params.start, params.end)
+        ]
+        departures.append(np.array(days, dtype=np.int64))
+    lanes = LaneData(
+        ids=[lane.id for lane in lane_list],
+        from_node=np.array([node_index[ln.from_node] for ln in lane_list], dtype=np.int64),
+        to_node=np.array([node_index[ln.to_node] for ln in lane_list], dtype=np.int64),
+        transit_days=np.array([ln.transit_days for ln in lane_list], dtype=np.int64),
+        capacity_slots=np.array([ln.capacity_slots for ln in lane_list], dtype=np.float64),
+        cost_usd=np.array([ln.cost_usd_per_vehicle for ln in lane_list], dtype=np.float64),
+        co2e_kg=np.array([net.lane_co2e_kg(ln) or 0.0 for ln in lane_list], dtype=np.float64),
+        dg_usd=np.array(
+            [
+                (ln.dg_handling_cost_usd or 0.0) if ln.nev_dangerous_goods else 0.0
+                for ln in lane_list
+            ],
+            dtype=np.float64,
+        ),
+        nev_allowed=np.array([ln.nev_allowed for ln in lane_list], dtype=np.bool_),
+        departures=departures,
+    )
+    handling = np.array([n.handling_days for n in nodes], dtype=np.int64)
+    storage = np.array([n.storage_cost_usd_per_day for n in nodes], dtype=np.float64)
+    yard = np.array([n.yard_capacity_vehicles or 0 for n in nodes], dtype=np.float64)
+
+    slot = {v.id: v.slot_factor for v in net.variants.values()}
+    nev = {v.id: v.powertrain.is_nev for v in net.variants.values()}
+    vehicles = problem.vehicles.with_columns(
+        pl.col("variant_id")
+        .replace_strict(slot, default=1.0, return_dtype=pl.Float64)
+        .alias("slot_factor"),
+        pl.col("variant_id")
+        .replace_strict(nev, default=False, return_dtype=pl.Boolean)
+        .alias("nev"),
+        ((pl.col("start_date") - pl.lit(params.start)).dt.total_days().clip(lower_bound=0)).alias(
+            "start_day"
+        ),
+        (pl.col("due_date") - pl.lit(params.start)).dt.total_days().alias("due_day"),
+        pl.col("priority")
+        .replace_strict(
+            {p: params.penalty(p) for p in range(1, 6)},
+            default=params.penalty(3),
+            return_dtype=pl.Float64,
+        )
+        .alias("penalty"),
+        pl.col("start_node")
+        .replace_strict(node_index, default=-1, return_dtype=pl.Int64)
+        .alias("start_index"),
+    )
+    inside = (
+        (pl.col("start_day") < horizon)
+        & (pl.col("start_index") >= 0)
+        & pl.col("destination_country").is_in(list(net.markets))
+    )
+    outside = vehicles.filter(~inside)
+    vehicles = vehicles.filter(inside)
+
+    # Vehicles starting in the same bucket of days share a commodity; the bucket bounds how
+    # far the LP can re-match deliveries to due dates across start days (see model.py).
+    bucket = max(1, params.ready_bucket_days)
+    vehicles = vehicles.with_columns((pl.col("start_day") // bucket).alias("ready_bucket"))
+    key_columns = ["destination_country", "nev", "ready_bucket"]
+    keys_frame = (
+        vehicles.select(key_columns)
+        .unique()
+        .sort(key_columns)
+        .with_row_index("commodity")
+        .with_columns(pl.col("commodity").cast(pl.Int64))
+    )
+    vehicles = vehicles.join(keys_frame, on=key_columns, how="left")
+    commodity_of = {(m, n, b): int(i) for i, m, n, b in keys_frame.rows()}
+    commodities = []
+    for (market, is_nev, _), k in commodity_of.items():
+        group = vehicles.filter(pl.col("commodity") == k)
+        destinations = frozenset(
+            node_index[n] for n in net.markets[market].destination_nodes if n in node_index
+        )
+        supplies = {
+            (int(n), int(d)): int(c)
+            for n, d, c in group.group_by("start_index", "start_day").len().rows()
+        }
+        classes: dict[float, dict[int, int]] = defaultdict(dict)
+        for penalty, due, count in group.group_by("penalty", "due_day").len().rows():
+            classes[float(penalty)][int(due)] = int(count)
+        usable = _corridor(
+            lanes,
+            handling,
+            destinations,
+            {n for n, _ in supplies},
+            is_nev,
+            params.corridor_slack,
+            params.corridor_slack_days,
+        )
+        commodities.append(
+            Commodity(
+                index=k,
+                market=market,
+                nev=bool(is_nev),
+                slot_factor=float(group.select(pl.col("slot_factor").mean()).item() or 1.0),
+                vehicles=group.height,
+                destinations=destinations,
+                lanes=usable,
+                supplies=supplies,
+                classes=dict(classes),
+            )
+        )
+    return Expanded(
+        problem,
+        node_ids,
+        node_index,
+        handling,
+        storage,
+        yard,
+        lanes,
+        horizon,
+        commodities,
+        vehicles,
+        outside,
+    )
+
+
+def lane_days(lanes: LaneData, handling: np.ndarray, lane: int) -> float:
+    """Days a lane takes door to door: mean wait for a departure, transit, handling after."""
+    count = len(lanes.departures[lane])
+    span = max(1, int(lanes.departures[lane][-1] - lanes.departures[lane][0]) + 1) if count else 1
+    mean_wait = max(0.0, (span / max(count, 1) - 1) / 2)
+    return mean_wait + float(lanes.transit_days[lane]) + float(handling[lanes.to_node[lane]])
+
+
+def _shortest(edges: dict[int, list[tuple[int, float]]], sources: set[int]) -> dict[int, float]:
+    dist = {s: 0.0 for s in sources}
+    heap = [(0.0, s) for s in sources]
+    heapq.heapify(heap)
+    while heap:
+        d, u = heapq.heappop(heap)
+        if d > dist.get(u, INF):
+            continue
+        for v, w in edges.get(u, ()):
+            if d + w < dist.get(v, INF):
+                dist[v] = d + w
+                heapq.heappush(heap, (d + w, v))
+    return dist
+
+
+def _corridor(
+    lanes: LaneData,
+    handling: np.ndarray,
+    destinations: frozenset[int],
+    origins: set[int],
+    nev: bool,
+    slack: float,
+    slack_days: int,
+) -> np.ndarray:
+    """Lanes on some path from an origin to a destination at most slack x (fastest) +
+    slack_days long; lanes leaving a destination are not used (the vehicle is delivered)."""
+    forward: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    backward: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    candidates = []
+    for lane in range(len(lanes.ids)):
+        if (nev and not lanes.nev_allowed[lane]) or len(lanes.departures[lane]) == 0:
+            continue
+        if int(lanes.from_node[lane]) in destinations:
+            continue
+        days = lane_days(lanes, handling, lane)
+        forward[int(lanes.from_node[lane])].append((int(lanes.to_node[lane]), days))
+        backward[int(lanes.to_node[lane])].append((int(lanes.from_node[lane]), days))
+        candidates.append((lane, days))
+    reach = _shortest(forward, origins)
+    to_go = _shortest(backward, set(destinations))
+    fastest = min((reach[d] for d in destinations if d in reach), default=INF)
+    if fastest == INF:
+        return np.array([], dtype=np.int64)
+    limit = fastest * slack + slack_days
+    keep = [
+        lane
+        for lane, days in candidates
+        if reach.get(int(lanes.from_node[lane]), INF)
+        + days
+        + to_go.get(int(lanes.to_node[lane]), INF)
+        <= limit
+    ]
+    return np.array(sorted(keep), dtype=np.int64)

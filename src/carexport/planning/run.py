@@ -1,0 +1,73 @@
+"""plan(problem): check, expand, build, solve, integerize, assign, explain; timed by phase."""
+
+from __future__ import annotations
+
+import time
+
+from carexport.planning.expand import expand
+from carexport.planning.explain import explain
+from carexport.planning.extract import assign, capacity_duals, decompose
+from carexport.planning.greedy import greedy
+from carexport.planning.model import build
+from carexport.planning.problem import PlanningProblem
+from carexport.planning.result import PlanResult, evaluate
+from carexport.planning.solve import SolveOptions, solve
+
+
+def plan(problem: PlanningProblem) -> PlanResult:
+    params = problem.parameters
+    times: dict[str, float] = {}
+    started = time.perf_counter()
+    ex = expand(problem)
+    times["expand"] = time.perf_counter() - started
+    if params.method == "greedy":
+        t = time.perf_counter()
+        paths, assignment = greedy(ex)
+        times["assign"] = time.perf_counter() - t
+        result = evaluate(
+            ex,
+            paths,
+            assignment,
+            method="greedy",
+            status="Heuristic",
+            lp_bound=None,
+            runtime_s=times,
+        )
+    else:
+        model = build(ex)
+        times["build"] = model.build_s
+        solution = solve(
+            model,
+            SolveOptions(
+                time_limit_s=params.time_limit_s, threads=params.threads, seed=params.seed
+            ),
+        )
+        times["solve"] = solution.solve_s
+        t = time.perf_counter()
+        flows = decompose(ex, model, solution)
+        times["integerize"] = time.perf_counter() - t
+        t = time.perf_counter()
+        paths, assignment = assign(ex, flows)
+        times["assign"] = time.perf_counter() - t
+        rows, cols = model.shape
+        result = evaluate(
+            ex,
+            paths,
+            assignment,
+            method="optimal",
+            status=solution.status,
+            lp_bound=solution.objective_usd if solution.optimal else None,
+            runtime_s=times,
+            capacity_duals=capacity_duals(model, solution),
+            model_size={
+                "rows": rows,
+                "columns": cols,
+                "nonzeros": int(model.matrix.nnz),
+                "commodities": len(ex.commodities),
+            },
+        )
+    t = time.perf_counter()
+    result.orders = explain(ex, result)
+    times["explain"] = time.perf_counter() - t
+    times["total"] = time.perf_counter() - started
+    return result

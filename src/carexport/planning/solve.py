@@ -1,0 +1,91 @@
+"""Hand a built model to HiGHS whole and read back primal values and duals.
+
+The status is HiGHS's own model status; anything but Optimal is reported as such, never
+passed off as a plan (a time-limited run is "Time limit reached", with its bound).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from carexport.planning.model import Model
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    time_limit_s: float = 300.0
+    threads: int = 1
+    seed: int = 0
+    method: str = "simplex"  # HiGHS 'solver' option: simplex, ipm, choose
+
+
+@dataclass(frozen=True)
+class Solution:
+    status: str
+    optimal: bool
+    objective_usd: float  # including the model's constant
+    values: np.ndarray
+    row_duals: np.ndarray
+    solve_s: float
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as devnull:  # noqa: PTH123
+        os.dup2(devnull.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def solve(model: Model, options: SolveOptions) -> Solution:
+    import highspy
+
+    started = time.perf_counter()
+    with _quiet_stdout():  # HiGHS prints a banner when created, before options apply
+        highs = highspy.Highs()  # type: ignore[no-untyped-call]
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", float(options.time_limit_s))
+    highs.setOptionValue("threads", int(options.threads))
+    highs.setOptionValue("random_seed", int(options.seed))
+    highs.setOptionValue("solver", options.method)
+    lp = highspy.HighsLp()
+    n_rows, n_cols = model.shape
+    lp.num_col_ = n_cols
+    lp.num_row_ = n_rows
+    lp.col_cost_ = model.cost
+    lp.col_lower_ = np.zeros(n_cols)
+    lp.col_upper_ = np.full(n_cols, highspy.kHighsInf)
+    lp.row_lower_ = np.where(np.isfinite(model.row_lower), model.row_lower, -highspy.kHighsInf)
+    lp.row_upper_ = np.where(np.isfinite(model.row_upper), model.row_upper, highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = model.matrix.indptr
+    lp.a_matrix_.index_ = model.matrix.indices
+    lp.a_matrix_.value_ = model.matrix.data
+    highs.passModel(lp)
+    highs.run()
+    status = highs.getModelStatus()
+    solution = highs.getSolution()
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    values = np.asarray(solution.col_value) if solution.value_valid else np.zeros(n_cols)
+    duals = np.asarray(solution.row_dual) if solution.dual_valid else np.zeros(n_rows)
+    objective = float(highs.getInfo().objective_function_value) + model.constant_usd
+    return Solution(
+        status=highs.modelStatusToString(status),
+        optimal=optimal,
+        objective_usd=objective,
+        values=values,
+        row_duals=duals,
+        solve_s=time.perf_counter() - started,
+    )

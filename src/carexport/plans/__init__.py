@@ -1,0 +1,1 @@
+"""The bridge from planning to the outside: plan files, stored plan versions."""
