@@ -53,16 +53,16 @@ def plan_command(
     snapshot, vehicle_frame = (
         _from_db(org or get_settings().org_id)
         if from_db
-        else _from_files(orders, vehicles, network)
-    )  # type: ignore[arg-type]
+        else _from_files(orders, vehicles, network)  # type: ignore[arg-type]
+    )
     params = PlanParameters(
         start=dt.date.fromisoformat(start),
         horizon_days=horizon,
         co2_price_usd_per_t=co2_price,
         lateness_usd_per_vehicle_day=lateness,
         time_limit_s=time_limit,
-        method=method,
-    )  # type: ignore[arg-type]
+        method="greedy" if method == "greedy" else "optimal",
+    )
     problem = PlanningProblem(snapshot, vehicle_frame, params)
     with console.status(f"planning {vehicle_frame.height:,} vehicles ({method})"):
         result = plan(problem)
