@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     from carexport.orders.endpoints import router as orders_router
+    from carexport.plans.endpoints import router as plans_router
 
     app.include_router(orders_router)
+    app.include_router(plans_router)
     return app

@@ -22,7 +22,7 @@ def demo(
     ),
     seed: int = typer.Option(0, help="Seed of the synthetic order book."),
 ) -> None:
-    """Fresh SQLite database: load the Chongqing network, generate and import 3 months of orders."""
+    """Fresh SQLite database: load the Chongqing network, import 3 months of orders, plan them."""
     from carexport.cli.network import print_load_counts, print_summary
     from carexport.cli.orders import print_import_report
     from carexport.db.migrate import upgrade
@@ -77,4 +77,28 @@ def demo(
             source=paths[0].name,
         )
     print_import_report(report)
+
+    console.rule("3. Shipment plan")
+    from dataclasses import replace
+
+    from carexport.cli.plan import print_plan_summary
+    from carexport.planning.problem import PlanParameters
+    from carexport.planning.run import plan
+    from carexport.plans.files import write_plan
+    from carexport.plans.service import problem_from_db, store_plan
+
+    params = PlanParameters(start=start, horizon_days=120)
+    with unit_of_work(engine) as session:
+        problem = problem_from_db(session, org_id, params)
+    with console.status(f"planning {problem.vehicles.height:,} vehicles"):
+        optimal = plan(problem)
+        greedy = plan(replace(problem, parameters=replace(params, method="greedy")))
+    with unit_of_work(engine) as session:
+        plan_id = store_plan(session, org_id, optimal, params)
+    write_plan(optimal, workdir / "plan", extra={"plan_id": plan_id, "baseline": greedy.summary()})
+    print_plan_summary(optimal, greedy)
+    late = optimal.orders.filter(optimal.orders["explanation"] != "").head(3)
+    for order_id, text in late.select("order_id", "explanation").iter_rows():
+        console.print(f"  {order_id}: {text}")
+    console.print(f"plan version {plan_id} stored; files in {workdir / 'plan'}")
     engine.dispose()

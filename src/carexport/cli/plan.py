@@ -72,8 +72,18 @@ def plan_command(
 
         with console.status("planning the greedy baseline"):
             baseline = plan(replace(problem, parameters=replace(params, method="greedy")))
-    written = write_plan(result, out, extra={"baseline": baseline.summary()} if baseline else None)
+    extra: dict[str, object] = {"baseline": baseline.summary()} if baseline else {}
+    if from_db:
+        from carexport.cli.context import open_engine
+        from carexport.db.session import unit_of_work
+        from carexport.plans.service import store_plan
+
+        with unit_of_work(open_engine()) as session:
+            extra["plan_id"] = store_plan(session, org or get_settings().org_id, result, params)
+    written = write_plan(result, out, extra=extra)
     print_plan_summary(result, baseline)
+    if from_db:
+        console.print(f"stored as plan version {extra['plan_id']}")
     console.print("wrote " + ", ".join(str(p) for p in written))
 
 
@@ -103,25 +113,13 @@ def _from_files(orders: Path, vehicles: Path | None, network: Path | None):  # t
 def _from_db(org_id: str):  # type: ignore[no-untyped-def]
     from carexport.cli.context import open_engine
     from carexport.db.session import unit_of_work
-    from carexport.errors import CarexportError
-    from carexport.network import repository as network_repository
-    from carexport.orders import repository as orders_repository
-    from carexport.planning.problem import vehicles_from_orders
+    from carexport.planning.problem import PlanParameters
+    from carexport.plans.service import problem_from_db
 
     with unit_of_work(open_engine()) as session:
-        if not network_repository.has_network(session, org_id):
-            raise CarexportError(
-                f"organisation {org_id!r} has no network loaded", hint="run: carexport network load"
-            )
-        snapshot = network_repository.load_snapshot(session, org_id)
-        orders = orders_repository.all_orders(session, org_id)
-        vins = orders_repository.all_vehicles(session, org_id)
-    if orders.is_empty():
-        raise CarexportError(
-            f"organisation {org_id!r} has no orders",
-            hint="import some: carexport orders import FILE",
-        )
-    return snapshot, vehicles_from_orders(orders, vins)
+        # Parameters are set later; the problem is rebuilt with them.
+        problem = problem_from_db(session, org_id, PlanParameters(start=dt.date.today()))
+    return problem.network, problem.vehicles
 
 
 def print_plan_summary(result: PlanResult, baseline: PlanResult | None = None) -> None:

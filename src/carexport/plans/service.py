@@ -1,0 +1,63 @@
+"""Plan the organisation's orders from the database and store the plan as a new version."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+
+from sqlalchemy.orm import Session
+
+from carexport.errors import CarexportError
+from carexport.network import repository as network_repository
+from carexport.orders import repository as orders_repository
+from carexport.planning.problem import PlanningProblem, PlanParameters, vehicles_from_orders
+from carexport.planning.result import PlanResult
+from carexport.planning.run import plan
+from carexport.plans import repository
+from carexport.plans.tables import PlanVersionRow
+
+
+def problem_from_db(session: Session, org_id: str, params: PlanParameters) -> PlanningProblem:
+    if not network_repository.has_network(session, org_id):
+        raise CarexportError(
+            f"organisation {org_id!r} has no network loaded", hint="run: carexport network load"
+        )
+    orders = orders_repository.all_orders(session, org_id)
+    if orders.is_empty():
+        raise CarexportError(
+            f"organisation {org_id!r} has no orders",
+            hint="import some: carexport orders import FILE",
+        )
+    snapshot = network_repository.load_snapshot(session, org_id)
+    vins = orders_repository.all_vehicles(session, org_id)
+    return PlanningProblem(snapshot, vehicles_from_orders(orders, vins), params)
+
+
+def store_plan(session: Session, org_id: str, result: PlanResult, params: PlanParameters) -> str:
+    plan_id = str(uuid.uuid4())
+    parameters = {
+        k: (v.isoformat() if isinstance(v, dt.date) else v)
+        for k, v in dataclasses.asdict(params).items()
+    }
+    version = PlanVersionRow(
+        org_id=org_id,
+        id=plan_id,
+        created_at=dt.datetime.now(dt.UTC),
+        method=result.method,
+        status=result.status,
+        start_date=params.start,
+        horizon_days=params.horizon_days,
+        objective_usd=result.objective_usd,
+        lp_bound_usd=result.lp_bound_usd,
+        gap=result.gap,
+        parameters=parameters,
+        summary=result.summary(),
+    )
+    repository.store(session, version, result.legs, result.orders, result.load_lists)
+    return plan_id
+
+
+def plan_and_store(session: Session, org_id: str, params: PlanParameters) -> tuple[str, PlanResult]:
+    result = plan(problem_from_db(session, org_id, params))
+    return store_plan(session, org_id, result, params), result
