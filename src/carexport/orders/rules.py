@@ -127,13 +127,11 @@ def check_orders(table: RawTable, snapshot: NetworkSnapshot) -> Checked:
         "order_id is longer than 64 characters",
         "shorten the id",
     )
-    first_row = f.group_by("order_id").agg(pl.col(ROW).min().alias("_first"))
-    f = f.join(first_row, on="order_id", how="left")
-    r.report(
+    f = _report_repeats(
+        r,
         f,
-        pl.col("order_id").is_not_null() & (pl.col(ROW) != pl.col("_first")),
         "order_id",
-        pl.format("order_id repeated: first on row {}", pl.col("_first")),
+        "order_id repeated",
         "give each order one row (sum the quantities) or use distinct ids",
     )
 
@@ -319,6 +317,22 @@ def check_orders(table: RawTable, snapshot: NetworkSnapshot) -> Checked:
         pl.col("_nev").alias("nev"),
     ).sort(ROW)
     return Checked(table.file, typed, pl.DataFrame(), problems, bad)
+
+
+def _report_repeats(
+    r: _Reporter, f: pl.DataFrame, column: str, message: str, hint: str
+) -> pl.DataFrame:
+    """Report every row whose value in column already stood on an earlier row."""
+    first = f.group_by(column).agg(pl.col(ROW).min().alias("_first"))
+    f = f.join(first, on=column, how="left")
+    r.report(
+        f,
+        pl.col(column).is_not_null() & (pl.col(ROW) != pl.col("_first")),
+        column,
+        pl.format(message + ": first on row {}", pl.col("_first")),
+        hint,
+    )
+    return f.drop("_first")
 
 
 def _parse_date(column: str) -> pl.Expr:
@@ -628,14 +642,8 @@ def check_vehicles(table: RawTable, orders: Checked) -> Checked:
             )
             if order is not None:
                 orders.bad_orders.add(order)
-    first = f.group_by("vin").agg(pl.col(ROW).min().alias("_first"))
-    f = f.join(first, on="vin", how="left")
-    r.report(
-        f,
-        pl.col("vin").is_not_null() & (pl.col(ROW) != pl.col("_first")),
-        "vin",
-        pl.format("VIN repeated: first on row {}", pl.col("_first")),
-        "a car is listed once; remove the repeated row",
+    f = _report_repeats(
+        r, f, "vin", "VIN repeated", "a car is listed once; remove the repeated row"
     )
     f = f.with_columns(
         pl.col("soc_pct").str.replace(r"%$", "").cast(pl.Float64, strict=False).alias("_soc")

@@ -23,6 +23,17 @@ import polars as pl
 from carexport.planning.expand import Expanded
 from carexport.planning.itinerary import Itinerary
 
+LEG_COLUMNS = (
+    "order_id",
+    "vin",
+    "leg",
+    "lane_id",
+    "from_node",
+    "to_node",
+    "mode",
+    "depart_date",
+    "arrive_date",
+)
 COST_PARTS = ("transport_usd", "storage_usd", "lateness_usd", "co2_usd", "unserved_usd")
 
 

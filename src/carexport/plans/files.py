@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from carexport.planning.result import PlanResult
+from carexport.planning.result import LEG_COLUMNS, PlanResult
 
 
 def write_plan(
@@ -22,17 +22,7 @@ def write_plan(
     paths["plan.json"].write_text(
         json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8"
     )
-    result.legs.select(
-        "order_id",
-        "vin",
-        "leg",
-        "lane_id",
-        "from_node",
-        "to_node",
-        "mode",
-        "depart_date",
-        "arrive_date",
-    ).write_csv(paths["legs.csv"])
+    result.legs.select(*LEG_COLUMNS).write_csv(paths["legs.csv"])
     result.load_lists.write_csv(paths["load_lists.csv"])
     result.orders.write_csv(paths["orders.csv"])
     return list(paths.values())
