@@ -58,13 +58,12 @@ def load(
 
     Loading the same dataset twice changes nothing. Any error refuses the whole load.
     """
-    from carexport.cli.context import open_engine
-    from carexport.db.session import unit_of_work
+    from carexport.cli.context import session_scope
     from carexport.network.service import load_dataset
 
     org_id = org or get_settings().org_id
     path = _folder(folder)
-    with unit_of_work(open_engine()) as session:
+    with session_scope() as session:
         counts = load_dataset(session, org_id, path)
     print_load_counts(counts, f"Loaded {path} for {org_id}")
 
@@ -91,8 +90,7 @@ def show(
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
 ) -> None:
     """Counts, lanes by mode, and every market's fastest and cheapest path from Chongqing."""
-    from carexport.cli.context import open_engine
-    from carexport.db.session import unit_of_work
+    from carexport.cli.context import session_scope
     from carexport.errors import CarexportError, InvalidInput
     from carexport.network import repository
     from carexport.network.service import check_dataset
@@ -104,7 +102,7 @@ def show(
         snapshot = checked.snapshot()
     else:
         org_id = org or get_settings().org_id
-        with unit_of_work(open_engine()) as session:
+        with session_scope() as session:
             if not repository.has_network(session, org_id):
                 raise CarexportError(
                     f"organisation {org_id!r} has no network loaded",

@@ -47,8 +47,7 @@ def import_command(
     """Check an order file row by row and import it: all of it, or nothing (by default)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from carexport.cli.context import open_engine
-    from carexport.db.session import unit_of_work
+    from carexport.cli.context import session_scope
     from carexport.errors import CarexportError
     from carexport.network import repository as network_repository
     from carexport.orders.service import ImportOptions, import_orders, read_files
@@ -62,7 +61,6 @@ def import_command(
         vehicles_sheet=vehicles_sheet,
         allow_extra_columns=allow_extra_columns,
     )
-    engine = open_engine()
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -72,7 +70,7 @@ def import_command(
     ) as progress:
         task = progress.add_task(f"reading {file.name}", total=None)
         orders_table, vehicles_table = read_files(file, vehicles, options)
-        with unit_of_work(engine) as session:
+        with session_scope() as session:
             if not network_repository.has_network(session, org_id):
                 raise CarexportError(
                     f"organisation {org_id!r} has no network loaded",

@@ -74,11 +74,10 @@ def plan_command(
             baseline = plan(replace(problem, parameters=replace(params, method="greedy")))
     extra: dict[str, object] = {"baseline": baseline.summary()} if baseline else {}
     if from_db:
-        from carexport.cli.context import open_engine
-        from carexport.db.session import unit_of_work
+        from carexport.cli.context import session_scope
         from carexport.plans.service import store_plan
 
-        with unit_of_work(open_engine()) as session:
+        with session_scope() as session:
             extra["plan_id"] = store_plan(session, org or get_settings().org_id, result, params)
     written = write_plan(result, out, extra=extra)
     print_plan_summary(result, baseline)
@@ -111,12 +110,11 @@ def _from_files(orders: Path, vehicles: Path | None, network: Path | None):  # t
 
 
 def _from_db(org_id: str):  # type: ignore[no-untyped-def]
-    from carexport.cli.context import open_engine
-    from carexport.db.session import unit_of_work
+    from carexport.cli.context import session_scope
     from carexport.planning.problem import PlanParameters
     from carexport.plans.service import problem_from_db
 
-    with unit_of_work(open_engine()) as session:
+    with session_scope() as session:
         # Parameters are set later; the problem is rebuilt with them.
         problem = problem_from_db(session, org_id, PlanParameters(start=dt.date.today()))
     return problem.network, problem.vehicles

@@ -13,9 +13,10 @@ def serve(
     """Serve the API (OpenAPI docs at /docs) on the database of CAREXPORT_DATABASE_URL."""
     import uvicorn
 
-    from carexport.cli.context import open_engine
+    from carexport.cli.context import database
 
-    open_engine().dispose()  # refuse to start on a database that is not at the current schema
+    with database():  # refuse to start on a database that is not at the current schema
+        pass
     uvicorn.run(
         "carexport.api.app:create_app",
         factory=True,

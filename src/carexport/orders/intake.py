@@ -101,7 +101,7 @@ def read_table(
     *,
     sheet: str | None = None,
     allow_extra_columns: bool = False,
-    json_key: str = "orders",
+    table: str = "orders",
 ) -> RawTable:
     """Read a CSV, XLSX or JSON file into a RawTable; never raises for bad content."""
     name = path.name
@@ -114,17 +114,17 @@ def read_table(
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            frame, first_row, problems = _read_xlsx(path, sheet)
+            frame, first_row, problems = _read_xlsx(path, sheet, table)
         elif suffix in (".json", ".jsonl"):
-            frame, first_row, problems = _read_json(path, json_key)
+            frame, first_row, problems = _read_json(path, table)
         else:
             frame, first_row, problems = _read_csv(path)
     except _Unreadable as exc:
         empty.problems.append(Problem(name, exc.row, None, None, exc.message, hint=exc.hint))
         return empty
-    table = RawTable(name, frame, problems)
-    _canonicalise(table, spec, first_row, allow_extra_columns, positional=suffix != ".json")
-    return table
+    result = RawTable(name, frame, problems)
+    _canonicalise(result, spec, first_row, allow_extra_columns, positional=suffix != ".json")
+    return result
 
 
 class _Unreadable(Exception):
@@ -167,6 +167,14 @@ def _read_csv(path: Path) -> tuple[pl.DataFrame, int, list[Problem]]:
             "file has no header row", "the first line must be the header row"
         ) from None
     except pl.exceptions.ComputeError as exc:
+        ragged = _ragged_row(data.decode("utf-8"), comment_lines)
+        if ragged is not None:
+            row, cells, expected = ragged
+            raise _Unreadable(
+                f"row has {cells} cells but the header has {expected}",
+                "remove the extra cells, or quote values that contain commas",
+                row=row,
+            ) from None
         raise _Unreadable(
             f"cannot parse the CSV: {str(exc).splitlines()[0]}",
             "check quoting and that every row has as many cells as the header",
@@ -174,7 +182,24 @@ def _read_csv(path: Path) -> tuple[pl.DataFrame, int, list[Problem]]:
     return frame, comment_lines + 2, []
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> tuple[pl.DataFrame, int, list[Problem]]:
+def _ragged_row(text: str, comment_lines: int) -> tuple[int, int, int] | None:
+    """The first row (as a spreadsheet numbers it) with more cells than the header."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text))
+    for _ in range(comment_lines):
+        next(reader, None)
+    header = next(reader, [])
+    for index, cells in enumerate(reader):
+        if len(cells) > len(header):
+            return comment_lines + 2 + index, len(cells), len(header)
+    return None
+
+
+def _read_xlsx(
+    path: Path, sheet: str | None, preferred: str
+) -> tuple[pl.DataFrame, int, list[Problem]]:
     import fastexcel
 
     try:
@@ -187,7 +212,10 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[pl.DataFrame, int, list[P
     names = reader.sheet_names
     if sheet is not None and sheet not in names:
         raise _Unreadable(f"no sheet named {sheet!r}", f"use one of: {', '.join(names)}")
-    target: str | int = sheet if sheet is not None else 0
+    # Without --sheet: a sheet named after the table ("orders", "vehicles") if there is one,
+    # so one workbook can hold both; else the first sheet.
+    named = next((n for n in names if n.strip().lower() == preferred), None)
+    target: str | int = sheet if sheet is not None else (named if named is not None else 0)
     try:
         frame = reader.load_sheet(target, dtypes="string").to_polars()
     except Exception as exc:
@@ -249,6 +277,8 @@ def _canonicalise(
     *,
     positional: bool,
 ) -> None:
+    # The header is the row above the first data row; JSON has no header row.
+    header_row = first_row - 1 if positional else None
     lookup: dict[str, str] = {}
     for column in spec:
         for alias in (column.name, *column.aliases):
@@ -261,7 +291,7 @@ def _canonicalise(
             table.problems.append(
                 Problem(
                     table.file,
-                    first_row - 1,
+                    header_row,
                     where,
                     None,
                     "header cell is empty (merged or blank header cells?)",
@@ -274,7 +304,7 @@ def _canonicalise(
             table.problems.append(
                 Problem(
                     table.file,
-                    first_row - 1,
+                    header_row,
                     header,
                     header,
                     "unknown column",
@@ -287,7 +317,7 @@ def _canonicalise(
             table.problems.append(
                 Problem(
                     table.file,
-                    first_row - 1,
+                    header_row,
                     header,
                     header,
                     f"column means {canonical}, like column {seen[canonical]!r}",
@@ -302,7 +332,7 @@ def _canonicalise(
             table.problems.append(
                 Problem(
                     table.file,
-                    first_row - 1,
+                    header_row,
                     column.name,
                     None,
                     "required column is missing",
@@ -314,12 +344,17 @@ def _canonicalise(
         if column.name not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column.name))
     frame = (
-        frame.with_columns([pl.col(c.name).str.strip_chars() for c in spec])
+        frame.with_columns(
+            [
+                pl.when(pl.col(c.name).str.strip_chars() != "")
+                .then(pl.col(c.name).str.strip_chars())
+                .alias(c.name)
+                for c in spec
+            ]
+        )
         .with_row_index(ROW, offset=first_row)
         .with_columns(pl.col(ROW).cast(pl.Int64))
     )
     # Rows with no value at all (blank lines in a spreadsheet) are not orders.
-    frame = frame.filter(
-        pl.any_horizontal([pl.col(c.name).is_not_null() & (pl.col(c.name) != "") for c in spec])
-    )
+    frame = frame.filter(pl.any_horizontal([pl.col(c.name).is_not_null() for c in spec]))
     table.frame = frame.select([ROW, *(c.name for c in spec)])

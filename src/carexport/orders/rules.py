@@ -313,6 +313,7 @@ def check_orders(table: RawTable, snapshot: NetworkSnapshot) -> Checked:
             pl.col("_value"),
             pl.col("variant_id").replace_strict(prices, default=None, return_dtype=pl.Float64),
         ).alias("unit_value_usd"),
+        pl.col("_value").alias("unit_value_given"),
         pl.col("_prio").fill_null(DEFAULT_PRIORITY).alias("priority"),
         pl.col("_nev").alias("nev"),
     ).sort(ROW)
@@ -591,11 +592,14 @@ def _check_paths(f: pl.DataFrame, snapshot: NetworkSnapshot, r: _Reporter) -> pl
 
 
 def content_hash(orders: pl.DataFrame) -> pl.Series:
-    """A stable hash of each order's content (not of its row or import), for idempotency."""
+    """A stable hash of each order's content (not of its row or import), for idempotency.
+
+    The unit value is hashed as the file gave it: a blank one filled from the variant's
+    list price must not turn an unchanged file into a conflict when that price changes.
+    """
+    fields = [c if c != "unit_value_usd" else "unit_value_given" for c in ORDER_FIELDS]
     text = orders.select(
-        pl.concat_str(
-            [pl.col(c).cast(pl.String).fill_null("") for c in ORDER_FIELDS], separator="|"
-        )
+        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in fields], separator="|")
     )
     return pl.Series(
         "content_hash", [hashlib.sha1(t.encode()).hexdigest() for t in text.to_series().to_list()]
@@ -658,7 +662,7 @@ def check_vehicles(table: RawTable, orders: Checked) -> Checked:
     )
     known_orders = orders.orders.select(
         "order_id", "quantity", pl.col(ROW).alias("_order_row"), "nev"
-    )
+    ).unique("order_id", keep="first", maintain_order=True)
     f = f.join(known_orders, on="order_id", how="left")
     r.report(
         f,

@@ -78,7 +78,7 @@ def read_files(
         ORDER_COLUMNS,
         sheet=options.sheet,
         allow_extra_columns=options.allow_extra_columns,
-        json_key="orders",
+        table="orders",
     )
     vehicles = None
     if vehicles_path is not None:
@@ -87,7 +87,7 @@ def read_files(
             VEHICLE_COLUMNS,
             sheet=options.vehicles_sheet,
             allow_extra_columns=options.allow_extra_columns,
-            json_key="vehicles",
+            table="vehicles",
         )
     return orders, vehicles
 
