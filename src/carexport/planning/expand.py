@@ -4,8 +4,9 @@ Days are integers counted from the plan start. A vehicle arriving at a node on d
 handled there and can leave on day a + handling_days (at the destination: is delivered
 then). Commodities group vehicles that the routing cannot tell apart: same market and
 same NEV status (which decides the lanes they may use and the dangerous-goods surcharge).
-Within a commodity, capacity is counted with the commodity's mean slot factor; the
-assignment of real vehicles afterwards uses each vehicle's own.
+Within a commodity, capacity is counted with the commodity's smallest slot factor, so
+the LP stays a relaxation (a valid lower bound) of the whole-vehicle plan; the assignment
+of real vehicles afterwards uses each vehicle's own and repairs what then overflows.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Commodity:
     index: int
     market: str
     nev: bool
-    slot_factor: float  # mean over its vehicles
+    slot_factor: float  # the smallest of its vehicles': keeps the LP a valid lower bound
     vehicles: int
     destinations: frozenset[int]  # node indices
     lanes: np.ndarray  # usable lane numbers (corridor-pruned)
@@ -180,7 +181,7 @@ def expand(problem: PlanningProblem) -> Expanded:
                 index=k,
                 market=market,
                 nev=bool(is_nev),
-                slot_factor=float(group.select(pl.col("slot_factor").mean()).item() or 1.0),
+                slot_factor=float(group.select(pl.col("slot_factor").min()).item() or 1.0),
                 vehicles=group.height,
                 destinations=destinations,
                 lanes=usable,
@@ -255,12 +256,32 @@ def _corridor(
     if fastest == INF:
         return np.array([], dtype=np.int64)
     limit = fastest * slack + slack_days
-    keep = [
+    keep = {
         lane
         for lane, days in candidates
         if reach.get(int(lanes.from_node[lane]), INF)
         + days
         + to_go.get(int(lanes.to_node[lane]), INF)
         <= limit
-    ]
+    }
+    # The cheapest path stays too, however slow: pruning must not cut the optimum's route.
+    cost_forward: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    cost_backward: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    lane_cost = {}
+    for lane, _ in candidates:
+        cost = float(lanes.cost_usd[lane] + (lanes.dg_usd[lane] if nev else 0.0))
+        lane_cost[lane] = cost
+        cost_forward[int(lanes.from_node[lane])].append((int(lanes.to_node[lane]), cost))
+        cost_backward[int(lanes.to_node[lane])].append((int(lanes.from_node[lane]), cost))
+    cheap_reach = _shortest(cost_forward, origins)
+    cheap_to_go = _shortest(cost_backward, set(destinations))
+    cheapest = min((cheap_reach[d] for d in destinations if d in cheap_reach), default=INF)
+    keep |= {
+        lane
+        for lane, cost in lane_cost.items()
+        if cheap_reach.get(int(lanes.from_node[lane]), INF)
+        + cost
+        + cheap_to_go.get(int(lanes.to_node[lane]), INF)
+        <= cheapest + 1e-6
+    }
     return np.array(sorted(keep), dtype=np.int64)

@@ -19,7 +19,7 @@ import polars as pl
 
 from carexport.planning.expand import Expanded
 from carexport.planning.itinerary import Itinerary, Leg, Router, room, take
-from carexport.planning.model import CAPACITY, Model, V, W, X
+from carexport.planning.model import ARRIVED, CAPACITY, Model, V, W, X
 from carexport.planning.result import Path
 from carexport.planning.solve import Solution
 
@@ -57,9 +57,9 @@ def decompose(
             arcs[(k, int(model.col_a[col]), int(model.col_day[col]))].append(
                 [values[col], W, -1, int(model.col_day2[col])]
             )
-        elif kind == V:
+        elif kind in (V, ARRIVED):
             arcs[(k, int(model.col_a[col]), int(model.col_day[col]))].append(
-                [values[col], V, -1, -1]
+                [values[col], kind, -1, int(model.col_day[col])]
             )
     result: dict[tuple[int, int, int], list[tuple[float, Itinerary | None]]] = {}
     for com in ex.commodities:
@@ -68,7 +68,7 @@ def decompose(
             paths: list[tuple[float, Itinerary | None]] = []
             while remaining > EPS:
                 here, when, legs, amount, trail = node, day, [], remaining, []
-                bypass = False
+                bypass = arrived = False
                 while True:
                     options = [a for a in arcs.get((com.index, here, when), ()) if a[0] > EPS]
                     if not options:
@@ -78,6 +78,9 @@ def decompose(
                     amount = min(amount, arc[0])
                     if arc[1] == V:
                         bypass = True
+                        break
+                    if arc[1] == ARRIVED:
+                        arrived = True
                         break
                     if arc[1] == W:
                         when = int(arc[3])
@@ -95,7 +98,11 @@ def decompose(
                 for arc in trail:
                     arc[0] -= amount
                 remaining -= amount
-                if bypass or not legs or int(lanes.to_node[legs[-1].lane]) not in com.destinations:
+                if arrived:
+                    paths.append((amount, Itinerary((), when)))
+                elif (
+                    bypass or not legs or int(lanes.to_node[legs[-1].lane]) not in com.destinations
+                ):
                     paths.append((amount, None))
                 else:
                     delivery = legs[-1].arrive_day + int(
@@ -115,8 +122,9 @@ def assign(
     Within a commodity and start node a vehicle may take any path unit whose first
     departure is on or after its own start day (flow out of one start day may wait and
     leave later). Vehicles are placed latest-ready first (they have the fewest units to
-    choose from, so everyone keeps a unit), most urgent first within a day, each on the
-    unit that delivers latest while still on time, else on the earliest-delivering one.
+    choose from, so everyone keeps a unit), then by higher lateness penalty and earlier
+    due date, each on the unit that delivers latest while still on time, else on the
+    earliest-delivering one.
     """
     vehicles = ex.vehicles.with_row_index("_i").select(
         "_i",
@@ -144,15 +152,22 @@ def assign(
                 units[(k, node)].extend([(first, itinerary.delivery_day, itinerary)] * count)
     start_day = vehicles["start_day"].to_numpy()
     due_day = vehicles["due_day"].to_numpy()
-    urgency = due_day * 1000.0 - vehicles["penalty"].to_numpy()
+    penalty = vehicles["penalty"].to_numpy()
     nev_of = vehicles["nev"].to_numpy()
+    slot = vehicles["slot_factor"].to_numpy()
     horizon = ex.horizon
     queue: list[tuple[int, int]] = []
     for k, node, rows in (
-        vehicles.group_by("commodity", "start_index").agg(pl.col("_i")).iter_rows()
+        vehicles.group_by("commodity", "start_index", maintain_order=True)
+        .agg(pl.col("_i"))
+        .sort("commodity", "start_index")
+        .iter_rows()
     ):
         rows_arr = np.array(rows, dtype=np.int64)
-        rows_arr = rows_arr[np.lexsort((urgency[rows_arr], -start_day[rows_arr]))]
+        # Latest-ready first; then the higher penalty, then the earlier due date.
+        rows_arr = rows_arr[
+            np.lexsort((due_day[rows_arr], -penalty[rows_arr], -start_day[rows_arr]))
+        ]
         pool = sorted(units.get((k, node), []), key=lambda u: -u[0])
         counts = np.zeros(horizon + 2, dtype=np.int64)
         buckets: dict[int, list[Itinerary]] = defaultdict(list)
@@ -177,12 +192,13 @@ def assign(
                 paths.append(Path(node, int(ready), bool(nev_of[row]), itinerary))
             queue.append((int(row), path_of[key]))
     # Fill departures in order of first departure; overflow goes to repair.
-    slot = vehicles["slot_factor"].to_numpy()
     capacity = ex.lanes.capacity_slots
     residual: dict[tuple[int, int], float] = {}
+    # Smaller vehicles first on each departure, so a big one, not two small ones, overflows.
     queue.sort(
         key=lambda item: (
             paths[item[1]].itinerary.legs[0].depart_day if paths[item[1]].itinerary.legs else -1,
+            slot[item[0]],
             item[1],
         )
     )
@@ -226,9 +242,11 @@ def _repair(
     destinations = {c.index: c.destinations for c in ex.commodities}
     left = vehicles.with_row_index("_row").filter(pl.col("_row").is_in(rows))
     groups = (
-        left.group_by("start_index", "start_day", "commodity", "nev", "slot_factor")
+        left.group_by(
+            "start_index", "start_day", "commodity", "nev", "slot_factor", maintain_order=True
+        )
         .agg(pl.col("_row"), pl.col("due_day").min())
-        .sort("due_day", "start_day")
+        .sort("due_day", "start_day", "start_index", "commodity", "nev", "slot_factor")
     )
     for node, day, k, nev, slots, members, _ in groups.iter_rows():
         waiting = list(members)

@@ -32,7 +32,7 @@ def greedy(ex: Expanded) -> tuple[list[Path], np.ndarray]:
             maintain_order=True,
         )
         .agg(pl.col("_i"), pl.col("due_day").min())
-        .sort("due_day", "order_id", "start_day")
+        .sort("due_day", "order_id", "start_day", "start_index", "commodity", "slot_factor")
     )
     for _, node, day, k, nev, slots, rows, _ in groups.iter_rows():
         left = list(rows)

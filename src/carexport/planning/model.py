@@ -33,8 +33,8 @@ import scipy.sparse as sp
 from carexport.planning.expand import Expanded, _shortest
 
 # Column kinds (labels let a plan explain itself).
-X, W, V, Z, F, B, U = range(7)
-KIND_NAMES = ("departure", "storage", "bypass", "delivery", "early", "late", "unserved")
+X, W, V, Z, F, B, U, ARRIVED = range(8)
+KIND_NAMES = ("departure", "storage", "bypass", "delivery", "early", "late", "unserved", "arrived")
 # Row kinds.
 NODE, DELIVERY, UNSERVED_NODE, CHAIN, CAPACITY, YARD = range(6)
 
@@ -147,7 +147,15 @@ def build(ex: Expanded) -> Model:
             forward.setdefault(tail, []).append((head, days))
             backward.setdefault(head, []).append((tail, days))
         first_day = min(d for _, d in com.supplies)
-        reach = _shortest(forward, {n for n, _ in com.supplies})
+        last_day = max(d for _, d in com.supplies)
+        origins = {n for n, _ in com.supplies}
+        reach = _shortest(forward, origins)
+        # The latest a vehicle of k may leave a node: from its last start day, the slowest
+        # origin's shortest time to the node plus the allowed delay.
+        slowest: dict[int, float] = {}
+        for origin in origins:
+            for node, days in _shortest(forward, {origin}).items():
+                slowest[node] = max(slowest.get(node, 0.0), days)
         to_go = _shortest(backward, set(com.destinations))
 
         dep_lane, dep_day, dep_arrive = [], [], []
@@ -155,8 +163,10 @@ def build(ex: Expanded) -> Model:
             tail, head = int(lanes.from_node[lane]), int(lanes.to_node[lane])
             days = lanes.departures[lane]
             avail = days + lanes.transit_days[lane] + ex.handling_days[head]
-            ok = (days >= first_day + reach.get(tail, np.inf)) & (
-                avail + to_go.get(head, np.inf) <= horizon
+            ok = (
+                (days >= first_day + reach.get(tail, np.inf))
+                & (days <= last_day + slowest.get(tail, 0.0) + params.max_delay_days)
+                & (avail + to_go.get(head, np.inf) <= horizon)
             )
             dep_lane.append(np.full(int(ok.sum()), lane))
             dep_day.append(days[ok])
@@ -245,14 +255,36 @@ def build(ex: Expanded) -> Model:
         )
         entries.add(np.full(len(v), unserved_row[0]), v, -1.0)
 
-        # Deliveries by day.
-        delivery_days = np.unique(avail_arr[to_dest])
+        # Deliveries by day; vehicles that start at a destination are delivered there and then.
+        at_destination = np.array(
+            [(n, d) for n, d in sorted(com.supplies) if n in com.destinations], dtype=np.int64
+        ).reshape(-1, 2)
+        delivery_days = np.unique(np.concatenate([avail_arr[to_dest], at_destination[:, 1]]))
         delivery_rows = new_rows(
             DELIVERY, np.full(len(delivery_days), k), delivery_days, np.zeros(len(delivery_days))
         )
         entries.add(
             delivery_rows[np.searchsorted(delivery_days, avail_arr[to_dest])], x[to_dest], -1.0
         )
+        if len(at_destination):
+            arrived = cols.add(
+                ARRIVED,
+                k,
+                at_destination[:, 0],
+                at_destination[:, 1],
+                at_destination[:, 1],
+                np.zeros(len(at_destination)),
+            )
+            entries.add(
+                _point_rows(
+                    point_rows, sorted_key, horizon, at_destination[:, 0], at_destination[:, 1]
+                ),
+                arrived,
+                1.0,
+            )
+            entries.add(
+                delivery_rows[np.searchsorted(delivery_days, at_destination[:, 1])], arrived, -1.0
+            )
 
         # One chain per lateness class.
         for class_index, (penalty, dues) in enumerate(sorted(com.classes.items())):

@@ -58,6 +58,10 @@ class PlanParameters:
     """Lanes are kept for a market only on paths at most this many times slower (in days)
     than its fastest path, plus corridor_slack_days; slower detours are pruned."""
     corridor_slack_days: int = 20
+    max_delay_days: int = 45
+    """A vehicle may leave a node at most this many days after it could first be there
+    (its start day plus the shortest transit); later departures are not offered, so a
+    vehicle that cannot go within that delay is left unserved rather than queued."""
     ready_bucket_days: int = 7
     """Vehicles of one market and NEV status that start within the same bucket of days form
     one commodity. Smaller buckets tighten the LP bound (less re-matching of deliveries to
