@@ -165,18 +165,11 @@ def test_slot_factor_decides_what_fits_together(variant: str) -> None:
     assert (load["slots"] <= load["capacity_slots"]).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit: the LP counts a commodity's capacity with its smallest slot factor "
-    "(a valid bound, checked below), but packing whole vehicles puts the big car on CHEAP "
-    "and repairs it to DEAR instead of sending both small cars on CHEAP",
-)
 def test_mixed_slot_factors_in_one_commodity() -> None:
     # CHEAP departs day 0 only, 1 slot, 100 USD; DEAR daily, 300 USD. Two MINIs (0.5 slot)
-    # and one BIG (2 slots), all ICE to TH: one commodity with mean slot factor 1.0.
+    # and one BIG (2 slots), all ICE to TH.
     # Optimum: both MINIs on CHEAP (0.5 + 0.5 = 1 slot), BIG on DEAR: 100+100+300 = 500.
-    # (The greedy plan finds it.) The LP allows only 1 "mean" vehicle on CHEAP -> 700, and
-    # reports that as a bound with gap 0 although a 500 plan exists.
+    # (The greedy plan finds it too.)
     net = two_nodes(
         lane("CHEAP", "A", "B", cost=100, capacity=1, departures=dates(0)),
         lane("DEAR", "A", "B", cost=300),

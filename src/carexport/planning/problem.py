@@ -62,10 +62,11 @@ class PlanParameters:
     """A vehicle may leave a node at most this many days after it could first be there
     (its start day plus the shortest transit); later departures are not offered, so a
     vehicle that cannot go within that delay is left unserved rather than queued."""
-    ready_bucket_days: int = 7
-    """Vehicles of one market and NEV status that start within the same bucket of days form
-    one commodity. Smaller buckets tighten the LP bound (less re-matching of deliveries to
-    due dates across start days) and grow the model; 1 = exact identities by start day."""
+    ready_bucket_days: int = 30
+    """Vehicles of one market, NEV status and slot factor that start within the same bucket
+    of days form one commodity. Smaller buckets tighten the LP bound (less re-matching of
+    deliveries to due dates across start days) and grow the model; 1 = exact by start day.
+    Measured on a Chongqing quarter: gap 0.26% at 7 days, 0.31% at 14 and 30."""
     method: Literal["optimal", "greedy"] = "optimal"
 
     def penalty(self, priority: int) -> float:
