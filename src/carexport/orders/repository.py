@@ -147,20 +147,6 @@ def vins_of(session: Session, org_id: str, order_id: str) -> list[tuple[str, flo
     )
 
 
-def count_orders(session: Session, org_id: str) -> tuple[int, int]:
-    orders = (
-        session.scalar(select(func.count()).select_from(OrderRow).where(OrderRow.org_id == org_id))
-        or 0
-    )
-    vehicles = (
-        session.scalar(
-            select(func.count()).select_from(VehicleRow).where(VehicleRow.org_id == org_id)
-        )
-        or 0
-    )
-    return orders, vehicles
-
-
 def all_orders(session: Session, org_id: str) -> pl.DataFrame:
     """Every order of the organisation as a frame (for planning and KPIs)."""
     columns = [c for c in OrderRow.__table__.columns if c.name != "org_id"]

@@ -14,7 +14,6 @@ Frames (dates are calendar dates; money in USD per the whole plan unless named p
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -338,7 +337,3 @@ def orders_frame(vehicles: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("order_id")
     )
-
-
-def day_to_date(start: dt.date, day: int) -> dt.date:
-    return start + dt.timedelta(days=day)

@@ -76,15 +76,6 @@ def get_version(session: Session, org_id: str, plan_id: str) -> PlanVersionRow |
     return session.get(PlanVersionRow, (org_id, plan_id))
 
 
-def latest_version(session: Session, org_id: str) -> PlanVersionRow | None:
-    return session.scalars(
-        select(PlanVersionRow)
-        .where(PlanVersionRow.org_id == org_id)
-        .order_by(PlanVersionRow.created_at.desc())
-        .limit(1)
-    ).first()
-
-
 def problem_orders(session: Session, org_id: str, plan_id: str) -> list[PlanOrderRow]:
     return list(
         session.scalars(
