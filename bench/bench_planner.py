@@ -129,7 +129,7 @@ def main() -> None:
             command.append("--pulp")
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
-        print(f"done {size:,}", flush=True)
+        print(f"done {size:,}: " + json.dumps(rows[-1], default=str), flush=True)
     print()
     print(
         f"{'vehicles':>9} {'orders':>7} {'rows':>8} {'cols':>8} {'expand':>6} {'build':>6} "
