@@ -133,3 +133,16 @@ def reachable(edges: Iterable[tuple[str, str]], starts: Iterable[str]) -> set[st
                 seen.add(nxt)
                 queue.append(nxt)
     return seen
+
+
+def fastest_days_to_markets(
+    snapshot: NetworkSnapshot, origin: str, *, nev: bool = False
+) -> dict[str, float]:
+    """Days of the fastest path from origin to each market it reaches (country -> days)."""
+    paths = best_paths(snapshot, [origin], "days", nev=nev)
+    result = {}
+    for country, market in snapshot.markets.items():
+        days = [paths[n].days for n in market.destination_nodes if n in paths]
+        if days:
+            result[country] = min(days)
+    return result

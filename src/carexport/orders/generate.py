@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from carexport.errors import CarexportError
-from carexport.network.paths import best_paths
+from carexport.network.paths import fastest_days_to_markets
 from carexport.network.schemas import DriveSide, Variant
 from carexport.network.snapshot import NetworkSnapshot
 from carexport.orders.vin import with_check_digits
@@ -281,15 +281,12 @@ def _pick_variant(
 
 
 def _lead_days(snapshot: NetworkSnapshot) -> dict[tuple[str, str, bool], float]:
-    lead: dict[tuple[str, str, bool], float] = {}
-    for origin in {*BRAND_PLANT.values(), "TH_RAYONG"} & set(snapshot.nodes):
-        for nev in (False, True):
-            paths = best_paths(snapshot, [origin], "days", nev=nev)
-            for country, market in snapshot.markets.items():
-                days = [paths[n].days for n in market.destination_nodes if n in paths]
-                if days:
-                    lead[(origin, country, nev)] = min(days)
-    return lead
+    return {
+        (origin, country, nev): days
+        for origin in {*BRAND_PLANT.values(), "TH_RAYONG"} & set(snapshot.nodes)
+        for nev in (False, True)
+        for country, days in fastest_days_to_markets(snapshot, origin, nev=nev).items()
+    }
 
 
 def _vins(orders: pl.DataFrame, seed: int, snapshot: NetworkSnapshot) -> pl.DataFrame:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from carexport.errors import Problem
-from carexport.network.paths import best_paths
+from carexport.network.paths import fastest_days_to_markets
 from carexport.network.schemas import NodeKind
 from carexport.network.snapshot import NetworkSnapshot
 from carexport.orders import vin as vin_rules
@@ -524,16 +524,14 @@ def _check_paths(f: pl.DataFrame, snapshot: NetworkSnapshot, r: _Reporter) -> pl
         .unique()
         .rows()
     )
-    fastest: list[tuple[str, str, bool, float | None]] = []
     cache: dict[tuple[str, bool], dict[str, float]] = {}
-    for origin, country, nev in combos:
-        key = (origin, bool(nev))
-        if key not in cache:
-            paths = best_paths(snapshot, [origin], "days", nev=bool(nev))
-            cache[key] = {node: p.days for node, p in paths.items()}
-        nodes = snapshot.markets[country].destination_nodes
-        days = [cache[key][n] for n in nodes if n in cache[key]]
-        fastest.append((origin, country, nev, min(days) if days else None))
+    for origin, _, nev in combos:
+        if (origin, bool(nev)) not in cache:
+            cache[(origin, bool(nev))] = fastest_days_to_markets(snapshot, origin, nev=bool(nev))
+    fastest = [
+        (origin, country, nev, cache[(origin, bool(nev))].get(country))
+        for origin, country, nev in combos
+    ]
     table = pl.DataFrame(
         fastest,
         orient="row",

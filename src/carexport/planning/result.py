@@ -252,19 +252,7 @@ def legs_frame(ex: Expanded, paths: list[Path], vehicles: pl.DataFrame) -> pl.Da
             (pl.lit(start) + pl.duration(days=pl.col("depart_day"))).alias("depart_date"),
             (pl.lit(start) + pl.duration(days=pl.col("arrive_day"))).alias("arrive_date"),
         )
-        .select(
-            "order_id",
-            "vin",
-            "leg",
-            "lane_id",
-            "from_node",
-            "to_node",
-            "mode",
-            "depart_date",
-            "arrive_date",
-            "lane",
-            "depart_day",
-        )
+        .select(*LEG_COLUMNS, "lane", "depart_day")
         .sort("order_id", "vin", "leg")
     )
 
