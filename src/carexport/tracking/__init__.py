@@ -1,0 +1,1 @@
+"""VIN tracking: expected milestones from plans, milestone events, current status per VIN."""

@@ -1,0 +1,114 @@
+"""Event ingest: check, deduplicate, store, and bring the VINs' status up to date, all in
+the caller's transaction. Bad events are kept for review with their reason; good events
+in the same batch still commit. Re-sending events (same id, or same content) is a no-op."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carexport.db.bulk import insert_frame
+from carexport.errors import Problem
+from carexport.network.tables import NodeRow
+from carexport.tracking import repository
+from carexport.tracking.events import statuses, typed_events
+from carexport.tracking.tables import RejectedEventRow
+
+RAW_COLUMNS = (
+    "event_id",
+    "vin",
+    "code",
+    "node",
+    "lane_id",
+    "event_time",
+    "reported_time",
+    "source",
+)
+
+
+@dataclass
+class IngestReport:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    vins_updated: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def raw_frame(items: list[dict[str, object]]) -> pl.DataFrame:
+    """Events as text cells with their position (1-based), from JSON-like records."""
+    data = {
+        c: [None if item.get(c) is None else str(item[c]) for item in items] for c in RAW_COLUMNS
+    }
+    return (
+        pl.DataFrame(data, schema=dict.fromkeys(RAW_COLUMNS, pl.String))
+        .with_row_index("_row", offset=1)
+        .with_columns(pl.col("_row").cast(pl.Int64))
+    )
+
+
+def ingest(
+    session: Session,
+    org_id: str,
+    raw: pl.DataFrame,
+    *,
+    source: str,
+    now: dt.datetime | None = None,
+    future_tolerance: dt.timedelta = dt.timedelta(hours=1),
+) -> IngestReport:
+    now = now or dt.datetime.now(dt.UTC)
+    report = IngestReport(received=raw.height)
+    nodes = {r[0] for r in session.execute(select(NodeRow.id).where(NodeRow.org_id == org_id))}
+    raw = raw.with_columns(pl.col("source").fill_null(source))
+    good, problems = typed_events(
+        raw,
+        known_vins=repository.known_vins(session, org_id),
+        known_nodes=nodes,
+        now=now,
+        future_tolerance=future_tolerance,
+        file=source,
+    )
+    report.problems = problems
+    if problems:
+        by_row = {r["_row"]: r for r in raw.iter_rows(named=True)}
+        insert_frame(
+            session,
+            RejectedEventRow.__tablename__,
+            pl.DataFrame(
+                [
+                    {
+                        "org_id": org_id,
+                        "id": str(uuid.uuid4()),
+                        "received_at": now,
+                        "source": source,
+                        "row": p.row,
+                        "field": p.field,
+                        "reason": p.message,
+                        "payload": json.dumps(
+                            {k: v for k, v in by_row[p.row].items() if k != "_row"}
+                        ),
+                    }
+                    for p in problems
+                ]
+            ).with_columns(pl.col("received_at").dt.replace_time_zone(None)),
+        )
+        report.rejected = len(problems)
+    fresh = good.unique("event_id", keep="first", maintain_order=True)
+    stored = repository.stored_event_ids(session, org_id, fresh["event_id"].to_list())
+    fresh = fresh.filter(~pl.col("event_id").is_in(list(stored)))
+    report.duplicates = good.height - fresh.height
+    if fresh.is_empty():
+        return report
+    report.stored = repository.insert_events(session, org_id, fresh.drop("_row"))
+    vins = fresh["vin"].unique().to_list()
+    current = statuses(repository.events_of(session, org_id, vins))
+    repository.replace_statuses(session, org_id, current)
+    report.vins_updated = current.height
+    return report

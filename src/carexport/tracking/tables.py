@@ -1,0 +1,68 @@
+"""Tracking tables: expected milestones (from a plan), events as reported, rejected events,
+and the current status of every VIN, kept up to date in the same transaction as events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from carexport.db.base import Base, OrgOwned
+
+ID = String(64)
+
+
+class ExpectedMilestoneRow(OrgOwned, Base):
+    __tablename__ = "expected_milestone"
+    plan_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    vin: Mapped[str] = mapped_column(ID, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(24))
+    node: Mapped[str] = mapped_column(ID)
+    lane_id: Mapped[str | None] = mapped_column(ID)
+    planned_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EventRow(OrgOwned, Base):
+    """A milestone event as reported. event_id is the sender's id, or a hash of the content."""
+
+    __tablename__ = "tracking_event"
+    __table_args__ = (Index("ix_tracking_event_org_id_vin", "org_id", "vin"),)
+    event_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    vin: Mapped[str] = mapped_column(ID)
+    code: Mapped[str] = mapped_column(String(24))
+    node: Mapped[str | None] = mapped_column(ID)
+    lane_id: Mapped[str | None] = mapped_column(ID)
+    event_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reported_time: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str | None] = mapped_column(String(64))
+
+
+class RejectedEventRow(OrgOwned, Base):
+    __tablename__ = "rejected_event"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str | None] = mapped_column(String(64))
+    row: Mapped[int | None] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class VehicleStatusRow(OrgOwned, Base):
+    """The current state of a VIN, derived from its events ordered by event time."""
+
+    __tablename__ = "vehicle_status"
+    vin: Mapped[str] = mapped_column(ID, primary_key=True)
+    status: Mapped[str] = mapped_column(String(24))
+    location: Mapped[str | None] = mapped_column(ID)
+    last_event_id: Mapped[str] = mapped_column(ID)
+    last_code: Mapped[str] = mapped_column(String(24))
+    last_event_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    events: Mapped[int] = mapped_column(Integer)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    on_hold: Mapped[bool] = mapped_column(Boolean)
+    damaged: Mapped[bool] = mapped_column(Boolean)
+    sequence_violations: Mapped[int] = mapped_column(Integer)
