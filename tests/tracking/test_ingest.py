@@ -1,0 +1,273 @@
+"""Event ingest: idempotent, order-independent, bad events kept with a reason, status kept
+in its own table (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, func, select
+
+from carexport.db.session import unit_of_work
+from carexport.network.dataset import builtin_folder
+from carexport.network.repository import load_snapshot
+from carexport.network.service import load_dataset
+from carexport.orders.intake import ORDER_COLUMNS, VEHICLE_COLUMNS, read_records
+from carexport.orders.service import ImportOptions, import_orders
+from carexport.orders.vin import with_check_digit
+from carexport.tracking.events import statuses
+from carexport.tracking.service import ingest, raw_frame
+from carexport.tracking.tables import EventRow, RejectedEventRow, VehicleStatusRow
+
+ORG = "acme"
+NOW = dt.datetime(2027, 1, 20, tzinfo=dt.UTC)
+VIN_A = with_check_digit("LC9012008VC000001")
+VIN_B = with_check_digit("LC9012008VC000002")
+
+# One car to Vietnam by truck via Nanpeng, reported in local (+08:00) and UTC times.
+JOURNEY: list[dict[str, Any]] = [
+    {
+        "vin": VIN_A,
+        "code": "RELEASED",
+        "node": "CN_CQ_CHANGAN",
+        "event_time": "2027-01-04T08:00:00+08:00",
+    },
+    {
+        "vin": VIN_A,
+        "code": "GATE_OUT",
+        "node": "CN_CQ_CHANGAN",
+        "event_time": "2027-01-05T09:00:00+08:00",
+        "event_id": "TMS-2",
+    },
+    {
+        "vin": VIN_A,
+        "code": "ARRIVED",
+        "node": "CN_CQ_NANPENG",
+        "event_time": "2027-01-05T12:00:00Z",
+    },
+    {
+        "vin": VIN_A,
+        "code": "DEPARTED",
+        "node": "CN_CQ_NANPENG",
+        "event_time": "2027-01-06T10:00:00Z",
+    },
+    {
+        "vin": VIN_A,
+        "code": "DELIVERED",
+        "node": "VN_HANOI",
+        "event_time": "2027-01-08T15:30:00+07:00",
+    },
+    {
+        "vin": VIN_B,
+        "code": "RELEASED",
+        "node": "CN_CQ_CHANGAN",
+        "event_time": "2027-01-04T08:00:00+08:00",
+    },
+    {
+        "vin": VIN_B,
+        "code": "HOLD",
+        "node": "CN_CQ_CHANGAN",
+        "event_time": "2027-01-04T09:00:00+08:00",
+    },
+]
+
+
+@pytest.fixture
+def loaded(engine: Engine) -> Engine:
+    with unit_of_work(engine) as session:
+        load_dataset(session, ORG, builtin_folder())
+        snapshot = load_snapshot(session, ORG)
+        order = {
+            "order_id": "A1",
+            "brand": "CHANGAN",
+            "model": "CS35_PLUS",
+            "variant": "CS35_PLUS_14T_LHD",
+            "quantity": 2,
+            "origin": "CN_CQ_CHANGAN",
+            "destination_country": "VN",
+            "ready_date": "2027-01-04",
+            "due_date": "2027-02-01",
+        }
+        report = import_orders(
+            session,
+            ORG,
+            snapshot,
+            read_records("o", [order], ORDER_COLUMNS),
+            read_records(
+                "v",
+                [{"vin": VIN_A, "order_id": "A1"}, {"vin": VIN_B, "order_id": "A1"}],
+                VEHICLE_COLUMNS,
+            ),
+            ImportOptions(),
+            source="test",
+        )
+        assert report.committed and not report.errors
+    return engine
+
+
+def send(engine: Engine, events: list[dict[str, Any]]) -> None:
+    with unit_of_work(engine) as session:
+        ingest(session, ORG, raw_frame(events), source="test", now=NOW)
+
+
+def table(engine: Engine) -> list[tuple[Any, ...]]:
+    with unit_of_work(engine) as session:
+        rows = session.scalars(
+            select(VehicleStatusRow)
+            .where(VehicleStatusRow.org_id == ORG)
+            .order_by(VehicleStatusRow.vin)
+        ).all()
+        return [
+            (
+                r.vin,
+                r.status,
+                r.location,
+                r.last_code,
+                r.events,
+                r.on_hold,
+                r.sequence_violations,
+                r.delivered_at is not None,
+            )
+            for r in rows
+        ]
+
+
+def count(engine: Engine, row: type) -> int:
+    with unit_of_work(engine) as session:
+        return session.scalar(select(func.count()).select_from(row)) or 0
+
+
+def test_journey_gives_status_and_replays_change_nothing(loaded: Engine) -> None:
+    send(loaded, JOURNEY)
+    expected = [
+        # Delivered in Hanoi; every departure preceded by presence at its node.
+        (VIN_A, "delivered", "VN_HANOI", "DELIVERED", 5, False, 0, True),
+        # Released, then held at the plant.
+        (VIN_B, "on_hold", "CN_CQ_CHANGAN", "HOLD", 2, True, 0, False),
+    ]
+    assert table(loaded) == expected
+    for _ in range(3):
+        send(loaded, JOURNEY)
+    assert table(loaded) == expected
+    assert count(loaded, EventRow) == len(JOURNEY)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_any_arrival_order_and_batching_gives_the_same_status(loaded: Engine, seed: int) -> None:
+    shuffled = JOURNEY[:]
+    random.Random(seed).shuffle(shuffled)
+    for start in range(0, len(shuffled), 2):
+        send(loaded, shuffled[start : start + 2])
+    assert table(loaded)[0] == (VIN_A, "delivered", "VN_HANOI", "DELIVERED", 5, False, 0, True)
+
+
+def test_bad_events_are_kept_with_a_reason_and_good_ones_commit(loaded: Engine) -> None:
+    batch = [
+        JOURNEY[0],
+        {
+            "vin": "NOTAVIN",
+            "code": "ARRIVED",
+            "node": "CN_CQ_NANPENG",
+            "event_time": "2027-01-05T12:00:00Z",
+        },
+        {"vin": VIN_A, "code": "TELEPORTED", "event_time": "2027-01-05T12:00:00Z"},
+        {"vin": VIN_A, "code": "ARRIVED", "node": "MARS", "event_time": "2027-01-05T12:00:00Z"},
+        {"vin": VIN_A, "code": "ARRIVED", "event_time": "2027-01-05T12:00:00"},  # no offset
+        {"vin": VIN_A, "code": "ARRIVED", "event_time": "2027-03-01T00:00:00Z"},  # future
+    ]
+    with unit_of_work(loaded) as session:
+        report = ingest(session, ORG, raw_frame(batch), source="api", now=NOW)
+    assert (report.stored, report.rejected) == (1, 5)
+    assert [(p.row, p.field) for p in report.problems] == [
+        (2, "vin"),
+        (3, "code"),
+        (4, "node"),
+        (5, "event_time"),
+        (6, "event_time"),
+    ]
+    assert "unknown VIN NOTAVIN" in report.problems[0].message
+    assert count(loaded, RejectedEventRow) == 5
+    assert table(loaded)[0][:2] == (VIN_A, "at_plant")
+
+
+def test_impossible_sequence_is_accepted_and_flagged(loaded: Engine) -> None:
+    # Delivered before it departed, and departed from a node it never reached.
+    send(
+        loaded,
+        [
+            {
+                "vin": VIN_A,
+                "code": "DELIVERED",
+                "node": "VN_HANOI",
+                "event_time": "2027-01-05T00:00:00Z",
+            },
+            {
+                "vin": VIN_A,
+                "code": "DEPARTED",
+                "node": "CN_CQ_NANPENG",
+                "event_time": "2027-01-06T00:00:00Z",
+            },
+        ],
+    )
+    _, status, _, last, events, _, violations, delivered = table(loaded)[0]
+    assert (status, last, events, violations, delivered) == ("delivered", "DEPARTED", 2, 2, True)
+
+
+def _frame(events: list[dict[str, Any]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        events,
+        schema={
+            "event_id": pl.String,
+            "vin": pl.String,
+            "code": pl.String,
+            "node": pl.String,
+            "event_time": pl.Datetime("us", "UTC"),
+        },
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "RELEASED",
+                    "ARRIVED",
+                    "DEPARTED",
+                    "DELIVERED",
+                    "HOLD",
+                    "HOLD_RELEASED",
+                    "DAMAGE_REPORTED",
+                ]
+            ),
+            st.sampled_from(["N1", "N2", None]),
+            st.integers(0, 5),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.randoms(),
+)
+def test_status_does_not_depend_on_event_order(
+    raw: list[tuple[str, str | None, int]], rnd: random.Random
+) -> None:
+    base = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+    events = [
+        {
+            "event_id": f"E{i}",
+            "vin": "V",
+            "code": code,
+            "node": node,
+            "event_time": base + dt.timedelta(hours=hour),
+        }
+        for i, (code, node, hour) in enumerate(raw)
+    ]
+    shuffled = events[:]
+    rnd.shuffle(shuffled)
+    assert statuses(_frame(events)).equals(statuses(_frame(shuffled)))
