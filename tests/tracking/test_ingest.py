@@ -271,3 +271,53 @@ def test_status_does_not_depend_on_event_order(
     shuffled = events[:]
     rnd.shuffle(shuffled)
     assert statuses(_frame(events)).equals(statuses(_frame(shuffled)))
+
+
+def test_events_api_and_vehicle_status(loaded: Engine, database_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from carexport.api.app import create_app
+    from carexport.config import Settings
+
+    app = create_app(Settings(database_url=database_url, org_id=ORG))
+    with TestClient(app) as client:
+        # The API checks against the real clock: send the journey a year earlier.
+        past = [{**e, "event_time": e["event_time"].replace("2027-", "2025-")} for e in JOURNEY]
+        body = client.post("/events", json={"events": [*past[:3], {"vin": "X"}]}).json()
+        assert (body["stored"], body["rejected"]) == (3, 1)
+        assert body["problems"][0]["row"] == 4
+        status = client.get(f"/vehicles/{VIN_A.lower()}").json()
+        assert (status["status"], status["location"], status["events"]) == (
+            "at_node",
+            "CN_CQ_NANPENG",
+            3,
+        )
+        assert client.get("/vehicles/NOPE").status_code == 404
+
+
+def test_events_cli_imports_csv(
+    loaded: Engine, database_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from carexport.cli import app
+    from carexport.config import get_settings
+
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "vin,code,node,event_time\n"
+        f"{VIN_B},RELEASED,CN_CQ_CHANGAN,2025-01-04T08:00:00+08:00\n"
+        f"{VIN_B},GATE_OUT,CN_CQ_CHANGAN,2025-01-04 09:00:00+08:00\n"
+        f"{VIN_B},GATE_OUT,CN_CQ_CHANGAN,yesterday\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CAREXPORT_DATABASE_URL", database_url)
+    monkeypatch.setenv("CAREXPORT_ORG_ID", ORG)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["events", "import", str(path)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "events.csv" in result.output and "4" in result.output  # rejected on CSV row 4
+    assert table(loaded) == [(VIN_B, "left_plant", "CN_CQ_CHANGAN", "GATE_OUT", 2, False, 0, False)]

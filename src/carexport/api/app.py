@@ -50,7 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from carexport.orders.endpoints import router as orders_router
     from carexport.plans.endpoints import router as plans_router
+    from carexport.tracking.endpoints import router as tracking_router
 
     app.include_router(orders_router)
     app.include_router(plans_router)
+    app.include_router(tracking_router)
     return app

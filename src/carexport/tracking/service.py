@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 from sqlalchemy import select
@@ -50,6 +51,26 @@ def raw_frame(items: list[dict[str, object]]) -> pl.DataFrame:
     return (
         pl.DataFrame(data, schema=dict.fromkeys(RAW_COLUMNS, pl.String))
         .with_row_index("_row", offset=1)
+        .with_columns(pl.col("_row").cast(pl.Int64))
+    )
+
+
+def read_event_file(path: Path) -> pl.DataFrame:
+    """Events from CSV (header row) or JSON lines, as text cells with their row numbers."""
+    if path.suffix.lower() in (".jsonl", ".json"):
+        text = path.read_text(encoding="utf-8")
+        items = (
+            [json.loads(line) for line in text.splitlines() if line.strip()]
+            if path.suffix.lower() == ".jsonl"
+            else json.loads(text)
+        )
+        return raw_frame(items)
+    frame = pl.read_csv(path, infer_schema=False)
+    missing = [c for c in RAW_COLUMNS if c not in frame.columns]
+    frame = frame.with_columns([pl.lit(None, pl.String).alias(c) for c in missing])
+    return (
+        frame.select(RAW_COLUMNS)
+        .with_row_index("_row", offset=2)
         .with_columns(pl.col("_row").cast(pl.Int64))
     )
 
