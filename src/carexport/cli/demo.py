@@ -94,7 +94,7 @@ def demo(
         optimal = plan(problem)
         greedy = plan(replace(problem, parameters=replace(params, method="greedy")))
     with unit_of_work(engine) as session:
-        plan_id = store_plan(session, org_id, optimal, params)
+        plan_id = store_plan(session, org_id, optimal, params, problem.network)
     write_plan(optimal, workdir / "plan", extra={"plan_id": plan_id, "baseline": greedy.summary()})
     print_plan_summary(optimal, greedy)
     late = optimal.orders.filter(optimal.orders["explanation"] != "").head(3)

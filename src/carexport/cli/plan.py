@@ -78,7 +78,9 @@ def plan_command(
         from carexport.plans.service import store_plan
 
         with session_scope() as session:
-            extra["plan_id"] = store_plan(session, org or get_settings().org_id, result, params)
+            extra["plan_id"] = store_plan(
+                session, org or get_settings().org_id, result, params, snapshot
+            )
     written = write_plan(result, out, extra=extra)
     print_plan_summary(result, baseline)
     if from_db:

@@ -184,6 +184,8 @@ def evaluate(
         "lateness_usd",
         "unserved_usd",
         "due_date",
+        "start_node",
+        "start_date",
     ]
     everything = pl.concat([vehicles.select(columns), outside.select(columns)])
     parts = {p: float(everything[p].sum()) for p in COST_PARTS}

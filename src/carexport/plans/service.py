@@ -6,16 +6,21 @@ import dataclasses
 import datetime as dt
 import uuid
 
+import polars as pl
 from sqlalchemy.orm import Session
 
+from carexport.db.bulk import insert_frame
 from carexport.errors import CarexportError
 from carexport.network import repository as network_repository
+from carexport.network.snapshot import NetworkSnapshot
 from carexport.orders import repository as orders_repository
 from carexport.planning.problem import PlanningProblem, PlanParameters, vehicles_from_orders
 from carexport.planning.result import PlanResult
 from carexport.planning.run import plan
 from carexport.plans import repository
 from carexport.plans.tables import PlanVersionRow
+from carexport.tracking.milestones import expected_milestones
+from carexport.tracking.tables import ExpectedMilestoneRow
 
 
 def problem_from_db(session: Session, org_id: str, params: PlanParameters) -> PlanningProblem:
@@ -34,7 +39,15 @@ def problem_from_db(session: Session, org_id: str, params: PlanParameters) -> Pl
     return PlanningProblem(snapshot, vehicles_from_orders(orders, vins), params)
 
 
-def store_plan(session: Session, org_id: str, result: PlanResult, params: PlanParameters) -> str:
+def store_plan(
+    session: Session,
+    org_id: str,
+    result: PlanResult,
+    params: PlanParameters,
+    network: NetworkSnapshot,
+) -> str:
+    """Store a plan version with its legs, order figures, load lists, and every VIN's
+    expected milestones (for tracking)."""
     plan_id = str(uuid.uuid4())
     parameters = {
         k: (v.isoformat() if isinstance(v, dt.date) else v)
@@ -55,9 +68,20 @@ def store_plan(session: Session, org_id: str, result: PlanResult, params: PlanPa
         summary=result.summary(),
     )
     repository.store(session, version, result.legs, result.orders, result.load_lists)
+    milestones = expected_milestones(
+        result.legs, result.vehicles, {n.id: n.country for n in network.nodes.values()}
+    )
+    insert_frame(
+        session,
+        ExpectedMilestoneRow.__tablename__,
+        milestones.select(
+            pl.lit(org_id).alias("org_id"), pl.lit(plan_id).alias("plan_id"), pl.all()
+        ),
+    )
     return plan_id
 
 
 def plan_and_store(session: Session, org_id: str, params: PlanParameters) -> tuple[str, PlanResult]:
-    result = plan(problem_from_db(session, org_id, params))
-    return store_plan(session, org_id, result, params), result
+    problem = problem_from_db(session, org_id, params)
+    result = plan(problem)
+    return store_plan(session, org_id, result, params, problem.network), result
