@@ -7,10 +7,15 @@ from sqlalchemy import delete, select, union
 from sqlalchemy.orm import Session
 
 from carexport.db.bulk import insert_frame, temporary_table
-from carexport.orders.tables import VehicleRow
-from carexport.plans.tables import PlanLegRow
+from carexport.orders.tables import OrderRow, VehicleRow
+from carexport.plans.tables import PlanLegRow, PlanVersionRow
 from carexport.tracking.events import EVENT_SCHEMA
-from carexport.tracking.tables import EventRow, VehicleStatusRow
+from carexport.tracking.tables import (
+    EtaRevisionRow,
+    EventRow,
+    ExpectedMilestoneRow,
+    VehicleStatusRow,
+)
 
 
 def known_vins(session: Session, org_id: str) -> pl.Series:
@@ -88,3 +93,106 @@ def replace_statuses(session: Session, org_id: str, statuses: pl.DataFrame) -> N
 
 def status_of(session: Session, org_id: str, vin: str) -> VehicleStatusRow | None:
     return session.get(VehicleStatusRow, (org_id, vin))
+
+
+def latest_expected(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
+    """Each VIN's expected milestones from the newest plan version that has it."""
+    keys = pl.DataFrame({"vin": vins}, schema={"vin": pl.String})
+    with temporary_table(session, "tmp_expected_vins", keys) as wanted:
+        rows = session.execute(
+            select(
+                ExpectedMilestoneRow.vin,
+                ExpectedMilestoneRow.plan_id,
+                ExpectedMilestoneRow.code,
+                ExpectedMilestoneRow.node,
+                ExpectedMilestoneRow.planned_at,
+                PlanVersionRow.created_at,
+            )
+            .join(wanted, wanted.c.vin == ExpectedMilestoneRow.vin)
+            .join(
+                PlanVersionRow,
+                (PlanVersionRow.org_id == ExpectedMilestoneRow.org_id)
+                & (PlanVersionRow.id == ExpectedMilestoneRow.plan_id),
+            )
+            .where(ExpectedMilestoneRow.org_id == org_id)
+        ).all()
+    frame = pl.DataFrame(
+        [tuple(r) for r in rows],
+        orient="row",
+        schema={
+            "vin": pl.String,
+            "plan_id": pl.String,
+            "code": pl.String,
+            "node": pl.String,
+            "planned_at": pl.Datetime("us"),
+            "_created": pl.Datetime("us"),
+        },
+        infer_schema_length=None,
+    )
+    newest = frame.group_by("vin").agg(pl.col("_created").max())
+    frame = frame.join(newest, on=["vin", "_created"]).drop("_created")
+    return frame.with_columns(_utc("planned_at"))
+
+
+def due_dates(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
+    """Due date of each VIN's order (a VIN list entry, or a numbered slot ORDER#0001)."""
+    keys = pl.DataFrame({"vin": vins}, schema={"vin": pl.String}).with_columns(
+        pl.col("vin").str.split("#").list.first().alias("_slot_order")
+    )
+    with temporary_table(session, "tmp_due_vins", keys.select("vin")) as wanted:
+        listed = session.execute(
+            select(VehicleRow.vin, VehicleRow.order_id)
+            .join(wanted, wanted.c.vin == VehicleRow.vin)
+            .where(VehicleRow.org_id == org_id)
+        ).all()
+    owner = keys.join(
+        pl.DataFrame(
+            [tuple(r) for r in listed],
+            orient="row",
+            schema={"vin": pl.String, "order_id": pl.String},
+        ),
+        on="vin",
+        how="left",
+    ).with_columns(pl.coalesce("order_id", "_slot_order").alias("order_id"))
+    orders = owner["order_id"].unique().to_list()
+    due = (
+        session.execute(
+            select(OrderRow.order_id, OrderRow.due_date).where(
+                OrderRow.org_id == org_id, OrderRow.order_id.in_(orders)
+            )
+        ).all()
+        if orders
+        else []
+    )
+    due_frame = pl.DataFrame(
+        [tuple(r) for r in due], orient="row", schema={"order_id": pl.String, "due_date": pl.Date}
+    )
+    return owner.join(due_frame, on="order_id", how="left").select("vin", "due_date")
+
+
+def insert_eta_revisions(session: Session, org_id: str, revisions: pl.DataFrame) -> None:
+    insert_frame(
+        session,
+        EtaRevisionRow.__tablename__,
+        revisions.select(pl.lit(org_id).alias("org_id"), pl.all()),
+    )
+
+
+def _utc(column: str) -> pl.Expr:
+    return pl.col(column).dt.replace_time_zone("UTC")
+
+
+def current_etas(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
+    keys = pl.DataFrame({"vin": vins}, schema={"vin": pl.String})
+    with temporary_table(session, "tmp_eta_vins", keys) as wanted:
+        rows = session.execute(
+            select(VehicleStatusRow.vin, VehicleStatusRow.eta)
+            .join(wanted, wanted.c.vin == VehicleStatusRow.vin)
+            .where(VehicleStatusRow.org_id == org_id)
+        ).all()
+    frame = pl.DataFrame(
+        [tuple(r) for r in rows],
+        orient="row",
+        schema={"vin": pl.String, "previous_eta": pl.Datetime("us")},
+    )
+    return frame.with_columns(_utc("previous_eta"))

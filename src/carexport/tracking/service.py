@@ -18,6 +18,7 @@ from carexport.db.bulk import insert_frame
 from carexport.errors import Problem
 from carexport.network.tables import NodeRow
 from carexport.tracking import repository
+from carexport.tracking.eta import etas
 from carexport.tracking.events import statuses, typed_events
 from carexport.tracking.tables import RejectedEventRow
 
@@ -130,6 +131,29 @@ def ingest(
     report.stored = repository.insert_events(session, org_id, fresh.drop("_row"))
     vins = fresh["vin"].unique().to_list()
     current = statuses(repository.events_of(session, org_id, vins))
+    predicted = etas(
+        current,
+        repository.latest_expected(session, org_id, vins),
+        repository.due_dates(session, org_id, vins),
+    )
+    current = current.join(predicted, on="vin", how="left")
+    previous = repository.current_etas(session, org_id, vins)
     repository.replace_statuses(session, org_id, current)
+    # A revision only when the ETA changed: replays and late duplicates add none.
+    revisions = (
+        current.join(previous, on="vin", how="left")
+        .filter(
+            pl.col("eta").is_not_null()
+            & (pl.col("previous_eta").is_null() | (pl.col("previous_eta") != pl.col("eta")))
+        )
+        .select(
+            "vin",
+            pl.lit(now).dt.replace_time_zone("UTC").alias("revised_at"),
+            pl.col("last_event_id").alias("basis_event_id"),
+            "eta",
+            "delay_hours",
+        )
+    )
+    repository.insert_eta_revisions(session, org_id, revisions)
     report.vins_updated = current.height
     return report

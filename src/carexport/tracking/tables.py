@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carexport.db.base import Base, OrgOwned
@@ -66,3 +66,19 @@ class VehicleStatusRow(OrgOwned, Base):
     on_hold: Mapped[bool] = mapped_column(Boolean)
     damaged: Mapped[bool] = mapped_column(Boolean)
     sequence_violations: Mapped[int] = mapped_column(Integer)
+    plan_id: Mapped[str | None] = mapped_column(String(36))
+    delay_hours: Mapped[float | None] = mapped_column(Float)
+    eta: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    days_late: Mapped[int | None] = mapped_column(Integer)
+
+
+class EtaRevisionRow(OrgOwned, Base):
+    """Every ETA a VIN was given, so ETA accuracy can be audited afterwards."""
+
+    __tablename__ = "eta_revision"
+    vin: Mapped[str] = mapped_column(ID, primary_key=True)
+    revised_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    basis_event_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    eta: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    delay_hours: Mapped[float] = mapped_column(Float)
