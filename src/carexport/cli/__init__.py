@@ -29,6 +29,7 @@ app.add_typer(events_commands.app, name="events")
 app.command("demo")(demo_command.demo)
 app.command("serve")(serve_command.serve)
 app.command("plan")(plan_command.plan_command)
+app.command("exceptions")(events_commands.exceptions_command)
 
 
 def main() -> None:

@@ -40,3 +40,36 @@ def import_events(
     ):
         table.add_row(label, f"{value:,}")
     console.print(table)
+
+
+def exceptions_command(
+    kind: str | None = typer.Option(None, help="late, hold, damage, sequence, dwell or overdue."),
+    vin: str | None = typer.Option(None, help="Only this VIN."),
+    dwell_days: float = typer.Option(7.0, help="Days without movement at a node that count."),
+    overdue_hours: float = typer.Option(24.0, help="Hours past a planned milestone that count."),
+    limit: int = typer.Option(50, help="Rows shown."),
+    org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
+) -> None:
+    """The vehicles that need attention now, and why."""
+    from carexport.cli.context import session_scope
+    from carexport.tracking.service import exceptions
+
+    with session_scope() as session:
+        found = exceptions(
+            session,
+            org or get_settings().org_id,
+            kind=kind,
+            vin=vin,
+            dwell_days=dwell_days,
+            overdue_hours=overdue_hours,
+        )
+    table = Table(title=f"Exceptions ({found.height:,}; first {min(limit, found.height)} shown)")
+    for column in ("kind", "vin", "detail", "since"):
+        table.add_column(column)
+    for kind_, vin_, detail, since in (
+        found.select("kind", "vin", "detail", "since").head(limit).iter_rows()
+    ):
+        table.add_row(kind_, vin_, detail, str(since))
+    console.print(table)
+    counts = found.group_by("kind").len().sort("kind")
+    console.print(", ".join(f"{k}: {n:,}" for k, n in counts.iter_rows()) or "no exceptions")

@@ -11,7 +11,7 @@ from carexport.api.deps import OrgDep, SessionDep
 from carexport.api.schemas import ErrorOut, ProblemOut
 from carexport.errors import NotFound
 from carexport.tracking import repository
-from carexport.tracking.service import ingest, raw_frame
+from carexport.tracking.service import exceptions, ingest, raw_frame
 
 router = APIRouter(tags=["tracking"])
 
@@ -81,3 +81,28 @@ def get_vehicle(vin: str, session: SessionDep, org_id: OrgDep) -> VehicleStatusO
     if row is None:
         raise NotFound(f"no status for VIN {vin!r}", hint="post its events to /events first")
     return VehicleStatusOut.model_validate(row)
+
+
+class ExceptionOut(BaseModel):
+    vin: str
+    kind: str
+    detail: str
+    since: dt.datetime | None
+
+
+@router.get("/exceptions", response_model=list[ExceptionOut])
+def get_exceptions(
+    session: SessionDep,
+    org_id: OrgDep,
+    kind: str | None = None,
+    vin: str | None = None,
+    dwell_days: float = 7.0,
+    overdue_hours: float = 24.0,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[ExceptionOut]:
+    """Vehicles needing attention: late, on hold, damaged, out of sequence, dwelling, overdue."""
+    found = exceptions(
+        session, org_id, kind=kind, vin=vin, dwell_days=dwell_days, overdue_hours=overdue_hours
+    )
+    return [ExceptionOut(**row) for row in found.slice(offset, limit).iter_rows(named=True)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 from sqlalchemy import delete, select, union
 from sqlalchemy.orm import Session
@@ -47,25 +49,17 @@ def events_of(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
             .join(wanted, wanted.c.vin == EventRow.vin)
             .where(EventRow.org_id == org_id)
         ).all()
+    # Datetimes come back aware (PostgreSQL, in its session zone) or naive UTC (SQLite).
+    naive = [tuple(_naive_utc(v) if isinstance(v, dt.datetime) else v for v in r) for r in rows]
     frame = pl.DataFrame(
-        [tuple(r) for r in rows],
+        naive,
         orient="row",
         schema={
             c: (pl.Datetime("us") if isinstance(t, pl.Datetime) else t)
             for c, t in EVENT_SCHEMA.items()
         },
     )
-    # SQLite hands back naive datetimes (stored as UTC): mark them UTC again.
-    return frame.with_columns(
-        [
-            (
-                pl.col(c).dt.replace_time_zone("UTC")
-                if frame.schema[c] == pl.Datetime("us")
-                else pl.col(c).dt.convert_time_zone("UTC")
-            )
-            for c in ("event_time", "reported_time")
-        ]
-    )
+    return frame.with_columns(_utc("event_time"), _utc("reported_time"))
 
 
 def insert_events(session: Session, org_id: str, events: pl.DataFrame) -> int:
@@ -97,12 +91,18 @@ def status_of(session: Session, org_id: str, vin: str) -> VehicleStatusRow | Non
 
 def latest_expected(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
     """Each VIN's expected milestones from the newest plan version that has it."""
+    return latest_expected_with_seq(session, org_id, vins).drop("seq")
+
+
+def latest_expected_with_seq(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
+    """vin, plan_id, seq, code, node, planned_at of each VIN's newest plan version."""
     keys = pl.DataFrame({"vin": vins}, schema={"vin": pl.String})
     with temporary_table(session, "tmp_expected_vins", keys) as wanted:
         rows = session.execute(
             select(
                 ExpectedMilestoneRow.vin,
                 ExpectedMilestoneRow.plan_id,
+                ExpectedMilestoneRow.seq,
                 ExpectedMilestoneRow.code,
                 ExpectedMilestoneRow.node,
                 ExpectedMilestoneRow.planned_at,
@@ -117,21 +117,24 @@ def latest_expected(session: Session, org_id: str, vins: list[str]) -> pl.DataFr
             .where(ExpectedMilestoneRow.org_id == org_id)
         ).all()
     frame = pl.DataFrame(
-        [tuple(r) for r in rows],
+        [
+            (v, p, q, c, n, _naive_utc(at), _naive_utc(created))
+            for v, p, q, c, n, at, created in rows
+        ],
         orient="row",
         schema={
             "vin": pl.String,
             "plan_id": pl.String,
+            "seq": pl.Int64,
             "code": pl.String,
             "node": pl.String,
             "planned_at": pl.Datetime("us"),
             "_created": pl.Datetime("us"),
         },
-        infer_schema_length=None,
     )
     newest = frame.group_by("vin").agg(pl.col("_created").max())
     frame = frame.join(newest, on=["vin", "_created"]).drop("_created")
-    return frame.with_columns(_utc("planned_at"))
+    return frame.with_columns(_utc("planned_at")).sort("vin", "seq")
 
 
 def due_dates(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
@@ -196,3 +199,61 @@ def current_etas(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame
         schema={"vin": pl.String, "previous_eta": pl.Datetime("us")},
     )
     return frame.with_columns(_utc("previous_eta"))
+
+
+STATUS_SCHEMA: dict[str, pl.DataType] = {
+    "vin": pl.String(),
+    "status": pl.String(),
+    "location": pl.String(),
+    "last_event_id": pl.String(),
+    "last_code": pl.String(),
+    "last_event_time": pl.Datetime("us"),
+    "events": pl.Int64(),
+    "delivered_at": pl.Datetime("us"),
+    "on_hold": pl.Boolean(),
+    "damaged": pl.Boolean(),
+    "sequence_violations": pl.Int64(),
+    "plan_id": pl.String(),
+    "delay_hours": pl.Float64(),
+    "eta": pl.Datetime("us"),
+    "due_date": pl.Date(),
+    "days_late": pl.Int64(),
+}
+
+
+def all_statuses(session: Session, org_id: str, vin: str | None = None) -> pl.DataFrame:
+    columns = [getattr(VehicleStatusRow, c) for c in STATUS_SCHEMA]
+    query = select(*columns).where(VehicleStatusRow.org_id == org_id)
+    if vin:
+        query = query.where(VehicleStatusRow.vin == vin)
+    rows = [tuple(r) for r in session.execute(query).all()]
+    # Datetimes come back aware (PostgreSQL) or naive UTC (SQLite): make them naive first.
+    rows = [
+        tuple(v.replace(tzinfo=None) if isinstance(v, dt.datetime) else v for v in r) for r in rows
+    ]
+    frame = pl.DataFrame(rows, orient="row", schema=STATUS_SCHEMA)
+    return frame.with_columns(_utc("last_event_time"), _utc("delivered_at"), _utc("eta"))
+
+
+def reported_milestones(session: Session, org_id: str) -> pl.DataFrame:
+    rows = session.execute(
+        select(EventRow.vin, EventRow.code, EventRow.node).where(EventRow.org_id == org_id)
+    ).all()
+    return pl.DataFrame(
+        [tuple(r) for r in rows],
+        orient="row",
+        schema={"vin": pl.String, "code": pl.String, "node": pl.String},
+    )
+
+
+def planned_vins(session: Session, org_id: str) -> list[str]:
+    return [
+        r[0]
+        for r in session.execute(
+            select(ExpectedMilestoneRow.vin).where(ExpectedMilestoneRow.org_id == org_id).distinct()
+        )
+    ]
+
+
+def _naive_utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value

@@ -20,6 +20,7 @@ from carexport.network.tables import NodeRow
 from carexport.tracking import repository
 from carexport.tracking.eta import etas
 from carexport.tracking.events import statuses, typed_events
+from carexport.tracking.exceptions import find_exceptions
 from carexport.tracking.tables import RejectedEventRow
 
 RAW_COLUMNS = (
@@ -130,8 +131,10 @@ def ingest(
         return report
     report.stored = repository.insert_events(session, org_id, fresh.drop("_row"))
     vins = fresh["vin"].unique().to_list()
-    current = statuses(repository.events_of(session, org_id, vins))
+    history = repository.events_of(session, org_id, vins)
+    current = statuses(history)
     predicted = etas(
+        history,
         current,
         repository.latest_expected(session, org_id, vins),
         repository.due_dates(session, org_id, vins),
@@ -157,3 +160,29 @@ def ingest(
     repository.insert_eta_revisions(session, org_id, revisions)
     report.vins_updated = current.height
     return report
+
+
+def exceptions(
+    session: Session,
+    org_id: str,
+    *,
+    now: dt.datetime | None = None,
+    kind: str | None = None,
+    vin: str | None = None,
+    dwell_days: float = 7.0,
+    overdue_hours: float = 24.0,
+) -> pl.DataFrame:
+    """Current exceptions of the organisation's vehicles (see tracking.exceptions)."""
+    now = now or dt.datetime.now(dt.UTC)
+    status = repository.all_statuses(session, org_id, vin.upper() if vin else None)
+    vins = [vin.upper()] if vin else repository.planned_vins(session, org_id)
+    expected = repository.latest_expected_with_seq(session, org_id, vins)
+    found = find_exceptions(
+        status,
+        expected,
+        repository.reported_milestones(session, org_id),
+        now=now,
+        dwell_days=dwell_days,
+        overdue_hours=overdue_hours,
+    )
+    return found.filter(pl.col("kind") == kind) if kind else found
