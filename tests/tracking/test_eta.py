@@ -54,3 +54,37 @@ def test_eta_follows_the_observed_delay(loaded: Engine) -> None:
         assert row.due_date == dt.date(2027, 2, 1)
         revisions = session.scalar(select(func.count()).select_from(EtaRevisionRow))
         assert revisions == 1
+
+
+def test_vehicle_detail_and_list(loaded: Engine, database_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from carexport.api.app import create_app
+    from carexport.config import Settings
+
+    with unit_of_work(loaded) as session:
+        plan_and_store(session, ORG, PlanParameters(start=dt.date(2027, 1, 4), horizon_days=60))
+    release = {
+        "vin": VIN_A,
+        "code": "RELEASED",
+        "node": "CN_CQ_CHANGAN",
+        "event_time": "2027-01-04T00:00:00Z",
+    }
+    with unit_of_work(loaded) as session:
+        ingest(session, ORG, raw_frame([release]), source="test", now=NOW)
+    with TestClient(create_app(Settings(database_url=database_url, org_id=ORG))) as client:
+        detail = client.get(f"/vehicles/{VIN_A}").json()
+        assert detail["status"] == "at_plant"
+        first, second = detail["itinerary"][:2]
+        assert (first["code"], first["node"], first["actual_at"]) == (
+            "RELEASED",
+            "CN_CQ_CHANGAN",
+            "2027-01-04T00:00:00Z",
+        )
+        assert second["code"] == "GATE_OUT" and second["actual_at"] is None
+        assert detail["next_milestone"] == second
+        assert detail["itinerary"][-1]["code"] == "DELIVERED"
+        page = client.get("/vehicles", params={"market": "vn", "status": "at_plant"}).json()
+        assert (page["total"], [v["vin"] for v in page["items"]]) == (1, [VIN_A])
+        assert client.get("/vehicles", params={"market": "th"}).json()["total"] == 0
+        assert client.get("/vehicles", params={"late": True}).json()["total"] == 0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from carexport.api.deps import OrgDep, SessionDep
@@ -43,6 +44,11 @@ class IngestOut(BaseModel):
 class VehicleStatusOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     vin: str
+    plan_id: str | None
+    eta: dt.datetime | None
+    due_date: dt.date | None
+    days_late: int | None
+    delay_hours: float | None
     status: str
     location: str | None
     last_event_id: str
@@ -71,16 +77,78 @@ def post_events(batch: EventBatch, session: SessionDep, org_id: OrgDep) -> Inges
     )
 
 
+class MilestoneOut(BaseModel):
+    code: str
+    node: str | None
+    planned_at: dt.datetime | None
+    actual_at: dt.datetime | None
+
+
+class VehicleDetailOut(VehicleStatusOut):
+    next_milestone: MilestoneOut | None
+    itinerary: list[MilestoneOut]
+
+
+class VehiclePage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[VehicleStatusOut]
+
+
+@router.get("/vehicles", response_model=VehiclePage)
+def list_vehicles(
+    session: SessionDep,
+    org_id: OrgDep,
+    order: str | None = None,
+    status: str | None = None,
+    market: str | None = None,
+    late: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> VehiclePage:
+    """Vehicles with a status, filtered by order, status, market, lateness; paginated."""
+    total, rows = repository.list_statuses(
+        session,
+        org_id,
+        order_id=order,
+        status=status,
+        market=market,
+        late=late,
+        limit=limit,
+        offset=offset,
+    )
+    return VehiclePage(
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[VehicleStatusOut.model_validate(r) for r in rows],
+    )
+
+
 @router.get(
     "/vehicles/{vin}",
-    response_model=VehicleStatusOut,
+    response_model=VehicleDetailOut,
     responses={404: {"model": ErrorOut, "description": "No event for this VIN yet"}},
 )
-def get_vehicle(vin: str, session: SessionDep, org_id: OrgDep) -> VehicleStatusOut:
+def get_vehicle(vin: str, session: SessionDep, org_id: OrgDep) -> VehicleDetailOut:
+    """Status, location, last event, next expected milestone, ETA, days late, and the
+    itinerary with planned against actual times."""
     row = repository.status_of(session, org_id, vin.upper())
     if row is None:
         raise NotFound(f"no status for VIN {vin!r}", hint="post its events to /events first")
-    return VehicleStatusOut.model_validate(row)
+    expected, events = repository.milestone_history(session, org_id, row.vin)
+    actual = {(c, n): t for c, n, t in events.select("code", "node", "event_time").iter_rows()}
+    itinerary = [
+        MilestoneOut(code=c, node=n, planned_at=p, actual_at=actual.get((c, n)))
+        for c, n, p in expected.select("code", "node", "planned_at").iter_rows()
+    ]
+    pending = [m for m in itinerary if m.actual_at is None]
+    return VehicleDetailOut(
+        **VehicleStatusOut.model_validate(row).model_dump(),
+        next_milestone=pending[0] if pending and row.delivered_at is None else None,
+        itinerary=itinerary,
+    )
 
 
 class ExceptionOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from sqlalchemy import delete, select, union
+from sqlalchemy import delete, func, select, union
 from sqlalchemy.orm import Session
 
 from carexport.db.bulk import insert_frame, temporary_table
@@ -257,3 +257,49 @@ def planned_vins(session: Session, org_id: str) -> list[str]:
 
 def _naive_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def milestone_history(session: Session, org_id: str, vin: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A VIN's expected milestones (newest plan) and its reported events, oldest first."""
+    expected = latest_expected_with_seq(session, org_id, [vin])
+    events = events_of(session, org_id, [vin]).sort("event_time", "event_id")
+    return expected, events
+
+
+def list_statuses(
+    session: Session,
+    org_id: str,
+    *,
+    order_id: str | None,
+    status: str | None,
+    market: str | None,
+    late: bool | None,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[VehicleStatusRow]]:
+    query = select(VehicleStatusRow).where(VehicleStatusRow.org_id == org_id)
+    if status:
+        query = query.where(VehicleStatusRow.status == status)
+    if late is not None:
+        query = query.where(
+            (VehicleStatusRow.days_late > 0)
+            if late
+            else ((VehicleStatusRow.days_late == 0) | VehicleStatusRow.days_late.is_(None))
+        )
+    if order_id or market:
+        owners = (
+            select(VehicleRow.vin)
+            .join(
+                OrderRow,
+                (OrderRow.org_id == VehicleRow.org_id) & (OrderRow.order_id == VehicleRow.order_id),
+            )
+            .where(VehicleRow.org_id == org_id)
+        )
+        if order_id:
+            owners = owners.where(OrderRow.order_id == order_id)
+        if market:
+            owners = owners.where(OrderRow.destination_country == market.upper())
+        query = query.where(VehicleStatusRow.vin.in_(owners))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(VehicleStatusRow.vin).limit(limit).offset(offset))
+    return total, list(rows)
