@@ -62,8 +62,14 @@ def temporary_table(session: Session, name: str, frame: pl.DataFrame) -> Iterato
     A join with a temporary table costs one bulk write however many keys there are, where
     IN (...) lists cost a statement (and its parsing) per few thousand keys.
     """
+    # Keyed, so the database can look rows up instead of scanning (SQLite picks a nested
+    # scan over an unkeyed temporary table).
+    frame = frame.unique()
     table = Table(
-        name, MetaData(), *(Column(c, String) for c in frame.columns), prefixes=["TEMPORARY"]
+        name,
+        MetaData(),
+        *(Column(c, String, primary_key=True) for c in frame.columns),
+        prefixes=["TEMPORARY"],
     )
     connection = session.connection()
     table.create(connection)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import polars as pl
 from sqlalchemy import delete, func, select, union
@@ -177,7 +178,11 @@ def insert_eta_revisions(session: Session, org_id: str, revisions: pl.DataFrame)
     insert_frame(
         session,
         EtaRevisionRow.__tablename__,
-        revisions.select(pl.lit(org_id).alias("org_id"), pl.all()),
+        revisions.select(
+            pl.lit(org_id).alias("org_id"),
+            pl.Series("id", [str(uuid.uuid4()) for _ in range(revisions.height)], pl.String),
+            pl.all(),
+        ),
     )
 
 
@@ -303,3 +308,29 @@ def list_statuses(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(VehicleStatusRow.vin).limit(limit).offset(offset))
     return total, list(rows)
+
+
+def expected_of_plan(session: Session, org_id: str, plan_id: str) -> pl.DataFrame:
+    rows = session.execute(
+        select(
+            ExpectedMilestoneRow.vin,
+            ExpectedMilestoneRow.seq,
+            ExpectedMilestoneRow.code,
+            ExpectedMilestoneRow.node,
+            ExpectedMilestoneRow.lane_id,
+            ExpectedMilestoneRow.planned_at,
+        ).where(ExpectedMilestoneRow.org_id == org_id, ExpectedMilestoneRow.plan_id == plan_id)
+    ).all()
+    frame = pl.DataFrame(
+        [(v, s, c, n, lane, _naive_utc(at)) for v, s, c, n, lane, at in rows],
+        orient="row",
+        schema={
+            "vin": pl.String,
+            "seq": pl.Int64,
+            "code": pl.String,
+            "node": pl.String,
+            "lane_id": pl.String,
+            "planned_at": pl.Datetime("us"),
+        },
+    )
+    return frame.with_columns(_utc("planned_at"))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carexport.db.bulk import insert_frame
-from carexport.errors import Problem
+from carexport.errors import CarexportError, Problem
 from carexport.network.tables import NodeRow
 from carexport.tracking import repository
 from carexport.tracking.eta import etas
@@ -186,3 +186,41 @@ def exceptions(
         overdue_hours=overdue_hours,
     )
     return found.filter(pl.col("kind") == kind) if kind else found
+
+
+def simulated_events(
+    session: Session, org_id: str, plan_id: str, *, until: dt.datetime, seed: int = 0
+) -> list[dict[str, object]]:
+    """Simulated event records for a stored plan, up to `until` (see tracking.simulate)."""
+    from carexport.network import repository as network_repository
+    from carexport.tracking.simulate import simulate
+
+    expected = repository.expected_of_plan(session, org_id, plan_id)
+    if expected.is_empty():
+        raise CarexportError(
+            f"plan {plan_id!r} has no expected milestones",
+            hint="store a plan first: carexport plan --from-db ...",
+        )
+    network = network_repository.load_snapshot(session, org_id)
+    lanes = pl.DataFrame(
+        [
+            (
+                lane.id,
+                lane.transit_days,
+                lane.transit_days_min,
+                lane.transit_days_max,
+                lane.mode.value,
+            )
+            for lane in network.lanes.values()
+        ],
+        orient="row",
+        schema={
+            "lane_id": pl.String,
+            "transit_days": pl.Int64,
+            "transit_days_min": pl.Int64,
+            "transit_days_max": pl.Int64,
+            "mode": pl.String,
+        },
+    )
+    kinds = {n.id: n.kind.value for n in network.nodes.values()}
+    return simulate(expected, lanes, kinds, until=until, seed=seed)

@@ -16,6 +16,7 @@ ID = String(64)
 
 class ExpectedMilestoneRow(OrgOwned, Base):
     __tablename__ = "expected_milestone"
+    __table_args__ = (Index("ix_expected_milestone_org_id_vin", "org_id", "vin"),)
     plan_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     vin: Mapped[str] = mapped_column(ID, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -77,8 +78,10 @@ class EtaRevisionRow(OrgOwned, Base):
     """Every ETA a VIN was given, so ETA accuracy can be audited afterwards."""
 
     __tablename__ = "eta_revision"
-    vin: Mapped[str] = mapped_column(ID, primary_key=True)
-    revised_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-    basis_event_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    __table_args__ = (Index("ix_eta_revision_org_id_vin", "org_id", "vin"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    vin: Mapped[str] = mapped_column(ID)
+    revised_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    basis_event_id: Mapped[str] = mapped_column(ID)
     eta: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     delay_hours: Mapped[float] = mapped_column(Float)

@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-28 16:11:35.253266
+Create Date: 2026-11-28 16:39:14.407920
 """
 
 from __future__ import annotations
@@ -23,15 +23,17 @@ def upgrade() -> None:
     op.create_table(
         "eta_revision",
         sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("vin", sa.String(length=64), nullable=False),
         sa.Column("revised_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("basis_event_id", sa.String(length=64), nullable=False),
         sa.Column("eta", sa.DateTime(timezone=True), nullable=False),
         sa.Column("delay_hours", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "org_id", "vin", "revised_at", "basis_event_id", name=op.f("pk_eta_revision")
-        ),
+        sa.PrimaryKeyConstraint("org_id", "id", name=op.f("pk_eta_revision")),
     )
+    with op.batch_alter_table("eta_revision", schema=None) as batch_op:
+        batch_op.create_index("ix_eta_revision_org_id_vin", ["org_id", "vin"], unique=False)
+
     op.create_table(
         "expected_milestone",
         sa.Column("org_id", sa.String(length=64), nullable=False),
@@ -46,6 +48,9 @@ def upgrade() -> None:
             "org_id", "plan_id", "vin", "seq", name=op.f("pk_expected_milestone")
         ),
     )
+    with op.batch_alter_table("expected_milestone", schema=None) as batch_op:
+        batch_op.create_index("ix_expected_milestone_org_id_vin", ["org_id", "vin"], unique=False)
+
     op.create_table(
         "rejected_event",
         sa.Column("org_id", sa.String(length=64), nullable=False),
@@ -106,6 +111,12 @@ def downgrade() -> None:
 
     op.drop_table("tracking_event")
     op.drop_table("rejected_event")
+    with op.batch_alter_table("expected_milestone", schema=None) as batch_op:
+        batch_op.drop_index("ix_expected_milestone_org_id_vin")
+
     op.drop_table("expected_milestone")
+    with op.batch_alter_table("eta_revision", schema=None) as batch_op:
+        batch_op.drop_index("ix_eta_revision_org_id_vin")
+
     op.drop_table("eta_revision")
     # ### end Alembic commands ###
