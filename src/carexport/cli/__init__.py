@@ -9,6 +9,7 @@ import typer
 from carexport.cli import db as db_commands
 from carexport.cli import demo as demo_command
 from carexport.cli import events as events_commands
+from carexport.cli import kpi as kpi_commands
 from carexport.cli import network as network_commands
 from carexport.cli import orders as orders_commands
 from carexport.cli import plan as plan_command
@@ -26,6 +27,7 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(network_commands.app, name="network")
 app.add_typer(orders_commands.app, name="orders")
 app.add_typer(events_commands.app, name="events")
+app.add_typer(kpi_commands.app, name="kpi")
 app.command("demo")(demo_command.demo)
 app.command("serve")(serve_command.serve)
 app.command("plan")(plan_command.plan_command)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from carexport.api.deps import OrgDep, SessionDep
 from carexport.api.schemas import ErrorOut, ProblemOut
-from carexport.errors import NotFound
+from carexport.errors import CarexportError, NotFound
 from carexport.tracking import repository
 from carexport.tracking.service import exceptions, ingest, raw_frame
 
@@ -174,3 +174,17 @@ def get_exceptions(
         session, org_id, kind=kind, vin=vin, dwell_days=dwell_days, overdue_hours=overdue_hours
     )
     return [ExceptionOut(**row) for row in found.slice(offset, limit).iter_rows(named=True)]
+
+
+@router.get("/kpi/fvl", tags=["kpi"])
+def get_fvl(
+    session: SessionDep, org_id: OrgDep, by: str = "none", as_of: dt.date | None = None
+) -> list[dict[str, object]]:
+    """Finished-vehicle logistics KPIs, optionally by brand, market, month, lane or mode."""
+    from carexport.kpi.fvl import GROUPS
+    from carexport.kpi.service import fvl
+
+    if by not in GROUPS:
+        raise CarexportError(f"cannot group by {by!r}", hint="use " + ", ".join(GROUPS))
+    when = dt.datetime.combine(as_of, dt.time(), dt.UTC) if as_of else None
+    return fvl(session, org_id, by=by, as_of=when).to_dicts()

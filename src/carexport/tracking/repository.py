@@ -140,10 +140,17 @@ def latest_expected_with_seq(session: Session, org_id: str, vins: list[str]) -> 
 
 def due_dates(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
     """Due date of each VIN's order (a VIN list entry, or a numbered slot ORDER#0001)."""
-    keys = pl.DataFrame({"vin": vins}, schema={"vin": pl.String}).with_columns(
-        pl.col("vin").str.split("#").list.first().alias("_slot_order")
+    return vin_dimensions(session, org_id, vins).select("vin", "due_date")
+
+
+def vin_dimensions(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
+    """vin, brand, market, due_date of each VIN's order."""
+    keys = (
+        pl.DataFrame({"vin": vins}, schema={"vin": pl.String})
+        .unique()
+        .with_columns(pl.col("vin").str.split("#").list.first().alias("_slot_order"))
     )
-    with temporary_table(session, "tmp_due_vins", keys.select("vin")) as wanted:
+    with temporary_table(session, "tmp_dim_vins", keys.select("vin")) as wanted:
         listed = session.execute(
             select(VehicleRow.vin, VehicleRow.order_id)
             .join(wanted, wanted.c.vin == VehicleRow.vin)
@@ -158,20 +165,37 @@ def due_dates(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
         on="vin",
         how="left",
     ).with_columns(pl.coalesce("order_id", "_slot_order").alias("order_id"))
-    orders = owner["order_id"].unique().to_list()
-    due = (
-        session.execute(
-            select(OrderRow.order_id, OrderRow.due_date).where(
-                OrderRow.org_id == org_id, OrderRow.order_id.in_(orders)
-            )
-        ).all()
-        if orders
-        else []
+    orders = owner["order_id"].drop_nulls().unique().to_list()
+    rows: list[tuple[object, ...]] = []
+    if orders:
+        wanted_orders = pl.DataFrame({"order_id": orders}, schema={"order_id": pl.String})
+        with temporary_table(session, "tmp_dim_orders", wanted_orders) as table:
+            rows = [
+                tuple(r)
+                for r in session.execute(
+                    select(
+                        OrderRow.order_id,
+                        OrderRow.brand_id,
+                        OrderRow.destination_country,
+                        OrderRow.due_date,
+                    )
+                    .join(table, table.c.order_id == OrderRow.order_id)
+                    .where(OrderRow.org_id == org_id)
+                ).all()
+            ]
+    order_frame = pl.DataFrame(
+        rows,
+        orient="row",
+        schema={
+            "order_id": pl.String,
+            "brand": pl.String,
+            "market": pl.String,
+            "due_date": pl.Date,
+        },
     )
-    due_frame = pl.DataFrame(
-        [tuple(r) for r in due], orient="row", schema={"order_id": pl.String, "due_date": pl.Date}
+    return owner.join(order_frame, on="order_id", how="left").select(
+        "vin", "brand", "market", "due_date"
     )
-    return owner.join(due_frame, on="order_id", how="left").select("vin", "due_date")
 
 
 def insert_eta_revisions(session: Session, org_id: str, revisions: pl.DataFrame) -> None:
@@ -334,3 +358,18 @@ def expected_of_plan(session: Session, org_id: str, plan_id: str) -> pl.DataFram
         },
     )
     return frame.with_columns(_utc("planned_at"))
+
+
+def all_events(session: Session, org_id: str) -> pl.DataFrame:
+    columns = [getattr(EventRow, c) for c in EVENT_SCHEMA]
+    rows = session.execute(select(*columns).where(EventRow.org_id == org_id)).all()
+    naive = [tuple(_naive_utc(v) if isinstance(v, dt.datetime) else v for v in r) for r in rows]
+    frame = pl.DataFrame(
+        naive,
+        orient="row",
+        schema={
+            c: (pl.Datetime("us") if isinstance(t, pl.Datetime) else t)
+            for c, t in EVENT_SCHEMA.items()
+        },
+    )
+    return frame.with_columns(_utc("event_time"), _utc("reported_time"))

@@ -1,0 +1,1 @@
+"""Export KPIs: finished-vehicle logistics KPIs from tracking events (more to come)."""
