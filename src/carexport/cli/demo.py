@@ -22,7 +22,8 @@ def demo(
     ),
     seed: int = typer.Option(0, help="Seed of the synthetic order book."),
 ) -> None:
-    """Fresh SQLite database: load the Chongqing network, import 3 months of orders, plan them."""
+    """Fresh SQLite database: load the Chongqing network, import 3 months of orders, plan
+    them, simulate six weeks of events, and report status, exceptions and FVL KPIs."""
     from carexport.cli.network import print_load_counts, print_summary
     from carexport.cli.orders import print_import_report
     from carexport.db.migrate import upgrade
@@ -101,4 +102,53 @@ def demo(
     for order_id, text in late.select("order_id", "explanation").iter_rows():
         console.print(f"  {order_id}: {text}")
     console.print(f"plan version {plan_id} stored; files in {workdir / 'plan'}")
+
+    console.rule("4. Tracking: six simulated weeks")
+    import polars as pl
+    from rich.table import Table
+
+    from carexport.kpi.service import fvl
+    from carexport.tracking.service import exceptions, ingest, raw_frame, simulated_events
+
+    until = dt.datetime.combine(start + dt.timedelta(weeks=6), dt.time(), dt.UTC)
+    with unit_of_work(engine) as session:
+        records = simulated_events(session, org_id, plan_id, until=until, seed=seed)
+    stored = 0
+    with console.status(f"ingesting {len(records):,} simulated event reports"):
+        for first in range(0, len(records), 50_000):
+            with unit_of_work(engine) as session:
+                stored += ingest(
+                    session,
+                    org_id,
+                    raw_frame(records[first : first + 50_000]),
+                    source="simulator",
+                    now=until,
+                ).stored
+    console.print(
+        f"{len(records):,} event reports up to {until.date()}: {stored:,} stored, "
+        f"{len(records) - stored:,} duplicates"
+    )
+    with unit_of_work(engine) as session:
+        from carexport.tracking import repository as tracking_repository
+
+        status = tracking_repository.all_statuses(session, org_id)
+        found = exceptions(session, org_id, now=until)
+        kpis = fvl(session, org_id, as_of=until)
+    by_status = status.group_by("status").len().sort("len", descending=True)
+    console.print("status: " + ", ".join(f"{s} {n:,}" for s, n in by_status.iter_rows()))
+    console.print(
+        "exceptions: "
+        + ", ".join(
+            f"{k} {n:,}"
+            for k, n in found.group_by("kind").len().sort("len", descending=True).iter_rows()
+        )
+    )
+    for kind, vin, detail, _ in found.filter(pl.col("kind") == "late").head(3).iter_rows():
+        console.print(f"  {kind} {vin}: {detail}")
+    table = Table(title="Finished-vehicle KPIs (ECG/Odette style)")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    for name, value in kpis.drop("group").row(0, named=True).items():
+        table.add_row(name, "-" if value is None else f"{value:,}")
+    console.print(table)
     engine.dispose()
