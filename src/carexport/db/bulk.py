@@ -10,9 +10,10 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import polars as pl
-from sqlalchemy import Column, MetaData, String, Table
+from sqlalchemy import Column, MetaData, String, Table, select
 from sqlalchemy.orm import Session
 
 _CHUNK_ROWS = 200_000
@@ -78,3 +79,24 @@ def temporary_table(session: Session, name: str, frame: pl.DataFrame) -> Iterato
         yield table
     finally:
         table.drop(connection)
+
+
+def rows_for_keys(
+    session: Session,
+    table: Any,
+    key: str,
+    values: Sequence[str],
+    columns: Sequence[Any],
+    org_id: str,
+) -> list[Any]:
+    """Rows of an organisation's table whose `key` column is in values, read with one join
+    against a temporary table however many values there are."""
+    keys = pl.DataFrame({key: list(values)}, schema={key: pl.String})
+    with temporary_table(session, f"tmp_{table.__tablename__}_{key}", keys) as wanted:
+        return list(
+            session.execute(
+                select(*columns)
+                .join(wanted, getattr(wanted.c, key) == getattr(table, key))
+                .where(table.org_id == org_id)
+            ).all()
+        )

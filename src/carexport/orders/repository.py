@@ -10,18 +10,19 @@ import polars as pl
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from carexport.db.bulk import chunks, insert_frame, temporary_table
+from carexport.db.bulk import chunks, insert_frame, rows_for_keys
 from carexport.orders.tables import OrderImportRow, OrderRow, VehicleRow
 
 
 def existing_orders(session: Session, org_id: str, order_ids: Sequence[str]) -> pl.DataFrame:
-    keys = pl.DataFrame({"order_id": list(order_ids)}, schema={"order_id": pl.String})
-    with temporary_table(session, "tmp_order_ids", keys) as wanted:
-        rows = session.execute(
-            select(OrderRow.order_id, OrderRow.content_hash, OrderRow.status)
-            .join(wanted, wanted.c.order_id == OrderRow.order_id)
-            .where(OrderRow.org_id == org_id)
-        ).all()
+    rows = rows_for_keys(
+        session,
+        OrderRow,
+        "order_id",
+        order_ids,
+        [OrderRow.order_id, OrderRow.content_hash, OrderRow.status],
+        org_id,
+    )
     return pl.DataFrame(
         rows,
         orient="row",
@@ -30,13 +31,9 @@ def existing_orders(session: Session, org_id: str, order_ids: Sequence[str]) -> 
 
 
 def vehicles_of_orders(session: Session, org_id: str, order_ids: Sequence[str]) -> pl.DataFrame:
-    keys = pl.DataFrame({"order_id": list(order_ids)}, schema={"order_id": pl.String})
-    with temporary_table(session, "tmp_order_ids", keys) as wanted:
-        rows = session.execute(
-            select(VehicleRow.vin, VehicleRow.order_id)
-            .join(wanted, wanted.c.order_id == VehicleRow.order_id)
-            .where(VehicleRow.org_id == org_id)
-        ).all()
+    rows = rows_for_keys(
+        session, VehicleRow, "order_id", order_ids, [VehicleRow.vin, VehicleRow.order_id], org_id
+    )
     return pl.DataFrame(rows, orient="row", schema={"vin": pl.String, "db_order": pl.String})
 
 
@@ -48,13 +45,9 @@ def has_vehicles(session: Session, org_id: str) -> bool:
 
 
 def vehicles_by_vin(session: Session, org_id: str, vins: Sequence[str]) -> pl.DataFrame:
-    keys = pl.DataFrame({"vin": list(vins)}, schema={"vin": pl.String})
-    with temporary_table(session, "tmp_vins", keys) as wanted:
-        rows = session.execute(
-            select(VehicleRow.vin, VehicleRow.order_id)
-            .join(wanted, wanted.c.vin == VehicleRow.vin)
-            .where(VehicleRow.org_id == org_id)
-        ).all()
+    rows = rows_for_keys(
+        session, VehicleRow, "vin", vins, [VehicleRow.vin, VehicleRow.order_id], org_id
+    )
     return pl.DataFrame(rows, orient="row", schema={"vin": pl.String, "db_order": pl.String})
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import polars as pl
 from sqlalchemy import delete, func, select, union
 from sqlalchemy.orm import Session
 
-from carexport.db.bulk import insert_frame, temporary_table
+from carexport.db.bulk import insert_frame, rows_for_keys, temporary_table
 from carexport.orders.tables import OrderRow, VehicleRow
 from carexport.plans.tables import PlanLegRow, PlanVersionRow
 from carexport.tracking.events import EVENT_SCHEMA
@@ -31,25 +32,18 @@ def known_vins(session: Session, org_id: str) -> pl.Series:
 
 
 def stored_event_ids(session: Session, org_id: str, event_ids: list[str]) -> set[str]:
-    keys = pl.DataFrame({"event_id": event_ids}, schema={"event_id": pl.String})
-    with temporary_table(session, "tmp_event_ids", keys) as wanted:
-        rows = session.execute(
-            select(EventRow.event_id)
-            .join(wanted, wanted.c.event_id == EventRow.event_id)
-            .where(EventRow.org_id == org_id)
-        )
-        return {r[0] for r in rows}
+    rows = rows_for_keys(session, EventRow, "event_id", event_ids, [EventRow.event_id], org_id)
+    return {r[0] for r in rows}
 
 
 def events_of(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
-    keys = pl.DataFrame({"vin": vins}, schema={"vin": pl.String})
-    columns = [getattr(EventRow, c) for c in EVENT_SCHEMA]
-    with temporary_table(session, "tmp_vins", keys) as wanted:
-        rows = session.execute(
-            select(*columns)
-            .join(wanted, wanted.c.vin == EventRow.vin)
-            .where(EventRow.org_id == org_id)
-        ).all()
+    rows = rows_for_keys(
+        session, EventRow, "vin", vins, [getattr(EventRow, c) for c in EVENT_SCHEMA], org_id
+    )
+    return _events_frame(rows)
+
+
+def _events_frame(rows: list[Any]) -> pl.DataFrame:
     # Datetimes come back aware (PostgreSQL, in its session zone) or naive UTC (SQLite).
     naive = [tuple(_naive_utc(v) if isinstance(v, dt.datetime) else v for v in r) for r in rows]
     frame = pl.DataFrame(
@@ -215,15 +209,11 @@ def _utc(column: str) -> pl.Expr:
 
 
 def current_etas(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
-    keys = pl.DataFrame({"vin": vins}, schema={"vin": pl.String})
-    with temporary_table(session, "tmp_eta_vins", keys) as wanted:
-        rows = session.execute(
-            select(VehicleStatusRow.vin, VehicleStatusRow.eta)
-            .join(wanted, wanted.c.vin == VehicleStatusRow.vin)
-            .where(VehicleStatusRow.org_id == org_id)
-        ).all()
+    rows = rows_for_keys(
+        session, VehicleStatusRow, "vin", vins, [VehicleStatusRow.vin, VehicleStatusRow.eta], org_id
+    )
     frame = pl.DataFrame(
-        [tuple(r) for r in rows],
+        [(v, _naive_utc(e) if e else None) for v, e in rows],
         orient="row",
         schema={"vin": pl.String, "previous_eta": pl.Datetime("us")},
     )
@@ -257,9 +247,7 @@ def all_statuses(session: Session, org_id: str, vin: str | None = None) -> pl.Da
         query = query.where(VehicleStatusRow.vin == vin)
     rows = [tuple(r) for r in session.execute(query).all()]
     # Datetimes come back aware (PostgreSQL) or naive UTC (SQLite): make them naive first.
-    rows = [
-        tuple(v.replace(tzinfo=None) if isinstance(v, dt.datetime) else v for v in r) for r in rows
-    ]
+    rows = [tuple(_naive_utc(v) if isinstance(v, dt.datetime) else v for v in r) for r in rows]
     frame = pl.DataFrame(rows, orient="row", schema=STATUS_SCHEMA)
     return frame.with_columns(_utc("last_event_time"), _utc("delivered_at"), _utc("eta"))
 
@@ -362,14 +350,6 @@ def expected_of_plan(session: Session, org_id: str, plan_id: str) -> pl.DataFram
 
 def all_events(session: Session, org_id: str) -> pl.DataFrame:
     columns = [getattr(EventRow, c) for c in EVENT_SCHEMA]
-    rows = session.execute(select(*columns).where(EventRow.org_id == org_id)).all()
-    naive = [tuple(_naive_utc(v) if isinstance(v, dt.datetime) else v for v in r) for r in rows]
-    frame = pl.DataFrame(
-        naive,
-        orient="row",
-        schema={
-            c: (pl.Datetime("us") if isinstance(t, pl.Datetime) else t)
-            for c, t in EVENT_SCHEMA.items()
-        },
+    return _events_frame(
+        list(session.execute(select(*columns).where(EventRow.org_id == org_id)).all())
     )
-    return frame.with_columns(_utc("event_time"), _utc("reported_time"))
