@@ -26,11 +26,8 @@ def insert_frame(session: Session, table: str, frame: pl.DataFrame) -> int:
     connection = session.connection()
     dbapi = connection.connection.driver_connection
     columns = ", ".join(f'"{c}"' for c in frame.columns)
-    # Dates and datetimes as ISO text: what both backends (and SQLAlchemy on SQLite) store.
-    frame = frame.with_columns(
-        [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t in (pl.Date, pl.Datetime)]
-    )
     if connection.dialect.name == "postgresql":
+        frame = _dates_as_text(frame)
         sql = f'COPY "{table}" ({columns}) FROM STDIN (FORMAT csv)'
         with dbapi.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
             for start in range(0, frame.height, _CHUNK_ROWS):
@@ -38,17 +35,53 @@ def insert_frame(session: Session, table: str, frame: pl.DataFrame) -> int:
                 frame.slice(start, _CHUNK_ROWS).write_csv(buffer, include_header=False)
                 copy.write(buffer.getvalue())
         return frame.height
+    _executemany(session, f'INSERT INTO "{table}" ({columns})', frame)
+    return frame.height
+
+
+def _executemany(session: Session, insert: str, frame: pl.DataFrame) -> None:
+    """SQLite: one prepared INSERT run over the rows, a chunk of Python tuples at a time."""
+    frame = _dates_as_text(frame)
     marks = ", ".join("?" for _ in frame.columns)
-    cursor = dbapi.cursor()  # type: ignore[union-attr]
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         for start in range(0, frame.height, _CHUNK_ROWS):
-            cursor.executemany(
-                f'INSERT INTO "{table}" ({columns}) VALUES ({marks})',
-                frame.slice(start, _CHUNK_ROWS).rows(),
-            )
+            cursor.executemany(f"{insert} VALUES ({marks})", frame.slice(start, _CHUNK_ROWS).rows())
     finally:
         cursor.close()
+
+
+def upsert_frame(session: Session, table: str, frame: pl.DataFrame, *, key: Sequence[str]) -> int:
+    """Insert the rows of frame, replacing the rows with the same key (the table's primary
+    key). SQLite: INSERT OR REPLACE in one executemany. PostgreSQL: COPY into a temporary
+    table, then one INSERT ... ON CONFLICT DO UPDATE from it."""
+    if frame.is_empty():
+        return 0
+    connection = session.connection()
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    if connection.dialect.name != "postgresql":
+        _executemany(session, f'INSERT OR REPLACE INTO "{table}" ({columns})', frame)
+        return frame.height
+    staging = f"tmp_upsert_{table}"
+    connection.exec_driver_sql(
+        f'CREATE TEMPORARY TABLE "{staging}" (LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP'
+    )
+    insert_frame(session, staging, frame)
+    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in frame.columns if c not in key)
+    keys = ", ".join(f'"{c}"' for c in key)
+    connection.exec_driver_sql(
+        f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{staging}" '
+        f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+    )
+    connection.exec_driver_sql(f'DROP TABLE "{staging}"')
     return frame.height
+
+
+def _dates_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Dates and datetimes as ISO text: what both backends (and SQLAlchemy on SQLite) store."""
+    return frame.with_columns(
+        [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t in (pl.Date, pl.Datetime)]
+    )
 
 
 def chunks(values: Sequence[str], size: int = 5000) -> list[Sequence[str]]:

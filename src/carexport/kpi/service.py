@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from carexport.kpi.fvl import fvl_kpis
 from carexport.network import repository as network_repository
 from carexport.tracking import repository as tracking_repository
+from carexport.tracking.milestones import unpack
 
 
 def fvl(
@@ -18,10 +19,9 @@ def fvl(
     """The finished-vehicle KPIs of the organisation's tracked vehicles (see kpi.fvl)."""
     as_of = as_of or dt.datetime.now(dt.UTC)
     events = tracking_repository.all_events(session, org_id)
-    vins = sorted(
-        set(events["vin"].to_list()) | set(tracking_repository.planned_vins(session, org_id))
-    )
-    expected = tracking_repository.latest_expected(session, org_id, vins)
+    plans = tracking_repository.plans_of(session, org_id)
+    vins = sorted(set(events["vin"].to_list()) | set(plans["vin"].to_list()))
+    expected = unpack(plans.select("vin", "milestones"))
     dims = tracking_repository.vin_dimensions(session, org_id, vins)
     network = network_repository.load_snapshot(session, org_id)
     return fvl_kpis(

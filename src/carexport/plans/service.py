@@ -19,7 +19,9 @@ from carexport.planning.result import PlanResult
 from carexport.planning.run import plan
 from carexport.plans import repository
 from carexport.plans.tables import PlanVersionRow
-from carexport.tracking.milestones import expected_milestones
+from carexport.tracking import repository as tracking_repository
+from carexport.tracking.milestones import expected_milestones, pack
+from carexport.tracking.service import refresh_etas
 from carexport.tracking.tables import ExpectedMilestoneRow
 
 
@@ -47,7 +49,8 @@ def store_plan(
     network: NetworkSnapshot,
 ) -> str:
     """Store a plan version with its legs, order figures, load lists, and every VIN's
-    expected milestones (for tracking)."""
+    expected milestones (for tracking). The plan becomes the current plan of every VIN it
+    serves, and those already tracked get their ETAs re-projected on it."""
     plan_id = str(uuid.uuid4())
     parameters = {
         k: (v.isoformat() if isinstance(v, dt.date) else v)
@@ -77,6 +80,19 @@ def store_plan(
         milestones.select(
             pl.lit(org_id).alias("org_id"), pl.lit(plan_id).alias("plan_id"), pl.all()
         ),
+    )
+    due = result.vehicles.join(result.orders.select("order_id", "due_date"), on="order_id")
+    current = pack(milestones).join(due.select("vin", "due_date"), on="vin", how="left")
+    tracking_repository.store_vehicle_plans(
+        session, org_id, current.with_columns(pl.lit(plan_id).alias("plan_id"))
+    )
+    refresh_etas(
+        session,
+        org_id,
+        now=version.created_at,
+        basis=f"plan {plan_id}",
+        vins=current["vin"].to_list(),
+        replanned=True,
     )
     return plan_id
 

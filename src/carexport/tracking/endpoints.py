@@ -12,6 +12,7 @@ from carexport.api.deps import OrgDep, SessionDep
 from carexport.api.schemas import ErrorOut, ProblemOut
 from carexport.errors import CarexportError, NotFound
 from carexport.tracking import repository
+from carexport.tracking.milestones import unpack
 from carexport.tracking.service import exceptions, ingest, raw_frame
 
 router = APIRouter(tags=["tracking"])
@@ -45,7 +46,8 @@ class VehicleStatusOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     vin: str
     plan_id: str | None
-    eta: dt.datetime | None
+    eta: dt.datetime | None = Field(description="Expected delivery (median transit)")
+    eta_p90: dt.datetime | None = Field(description="Delivery by then with 90% likelihood")
     due_date: dt.date | None
     days_late: int | None
     delay_hours: float | None
@@ -137,7 +139,8 @@ def get_vehicle(vin: str, session: SessionDep, org_id: OrgDep) -> VehicleDetailO
     row = repository.status_of(session, org_id, vin.upper())
     if row is None:
         raise NotFound(f"no status for VIN {vin!r}", hint="post its events to /events first")
-    expected, events = repository.milestone_history(session, org_id, row.vin)
+    plan, events = repository.vehicle_history(session, org_id, row.vin)
+    expected = unpack(plan.select("vin", "milestones"))
     actual = {(c, n): t for c, n, t in events.select("code", "node", "event_time").iter_rows()}
     itinerary = [
         MilestoneOut(code=c, node=n, planned_at=p, actual_at=actual.get((c, n)))

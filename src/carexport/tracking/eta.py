@@ -1,68 +1,164 @@
-"""ETA from the plan, shifted by the delay observed so far (pure).
+"""ETA: project from the latest milestone reached along the rest of the plan (pure).
 
-The delay is the latest reported milestone that the VIN's latest plan expects (matched by
-code and node, first occurrence) minus its planned time; events off the plan (a detour)
-do not move the ETA by themselves. The ETA is the planned delivery plus that delay, or the
-delivery itself once delivered. Days late compare the
-ETA's date with the order's due date.
+The anchor is the latest reported event that the VIN's plan expects (matched by code and
+node, the plan's first occurrence), in event order (time, milestone rank, event id);
+events off the plan (a detour) do not move the ETA by themselves. Before any such event
+the anchor is the plan's first milestone at its planned time.
+
+From the anchor the ETA adds, milestone by milestone, the plan's remaining durations. A
+transit (DEPARTED then ARRIVED on one lane) takes the lane's learned median instead of
+the planned figure once the lane has history (see tracking.learn); eta_p90 uses the
+lane's 90th percentile instead. Without history this is the plan shifted by the delay
+observed at the anchor: the planned figure until there is history. A delivered VIN's ETA
+is its delivery. Days late compare the ETA's date with the due date.
 
 Input frames:
-- events: vin, code, node, event_time (every event of the VINs)
+- events: vin, event_id, code, node, event_time (every event of the VINs)
 - status: vin, delivered_at (the output of events.statuses)
-- expected: vin, plan_id, code, node, planned_at (UTC)
-- due: vin, due_date
+- plans: vin, seq, code, node, lane_id, planned_at (UTC; milestones.unpack)
+- plan_of: vin, plan_id, due_date
+- lanes: lane_id, median_hours, p90_hours (lanes with learned transit; may be empty)
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from carexport.tracking.events import RANK
 
-def etas(
-    events: pl.DataFrame, status: pl.DataFrame, expected: pl.DataFrame, due: pl.DataFrame
-) -> pl.DataFrame:
-    """vin, plan_id, delay_hours, eta, due_date, days_late for every VIN of status."""
-    first = (
-        expected.sort("vin", "planned_at")
-        .group_by("vin", "code", "node", maintain_order=True)
-        .agg(pl.col("planned_at").first())
+LANES_SCHEMA: dict[str, pl.DataType] = {
+    "lane_id": pl.String(),
+    "median_hours": pl.Float64(),
+    "p90_hours": pl.Float64(),
+}
+ANCHOR_SCHEMA: dict[str, pl.DataType] = {
+    "vin": pl.String(),
+    "matched_seq": pl.Int64(),
+    "matched_at": pl.Datetime("us", "UTC"),
+}
+
+
+def no_lanes() -> pl.DataFrame:
+    """The transit model before any history: every lane takes its planned figure."""
+    return pl.DataFrame(schema=LANES_SCHEMA)
+
+
+def anchors(events: pl.DataFrame, plans: pl.DataFrame) -> pl.DataFrame:
+    """vin, matched_seq, matched_at: each VIN's latest reported milestone that its plan
+    expects (VINs with none are left out)."""
+    first = plans.group_by("vin", "code", "node").agg(
+        pl.col("seq").min(), pl.col("planned_at").min()
     )
-    latest_match = (
-        events.join(first, on=["vin", "code", "node"], how="inner")
-        .sort("vin", "event_time")
-        .group_by("vin")
-        .agg(
-            (
-                (pl.col("event_time").last() - pl.col("planned_at").last()).dt.total_seconds()
-                / 3600.0
-            ).alias("delay_hours")
+    return (
+        events.select("vin", "event_id", "code", "node", "event_time")
+        .join(first, on=["vin", "code", "node"], how="inner")
+        .with_columns(pl.col("code").replace_strict(RANK, return_dtype=pl.Int64).alias("_rank"))
+        .sort("vin", "event_time", "_rank", "event_id")
+        .group_by("vin", maintain_order=True)
+        .agg(pl.col("seq").last().alias("matched_seq"), pl.col("event_time").last())
+        .select("vin", "matched_seq", pl.col("event_time").alias("matched_at"))
+    )
+
+
+def project(plans: pl.DataFrame, anchor: pl.DataFrame, lanes: pl.DataFrame) -> pl.DataFrame:
+    """vin, delay_hours, eta, eta_p90 for every VIN of plans, from its anchor (vin,
+    matched_seq, matched_at; a VIN without one starts at its first planned milestone)."""
+    ordered = plans.sort("vin", "seq")
+    previous = [pl.col(c).shift(1).over("vin") for c in ("code", "lane_id", "planned_at")]
+    steps = ordered.with_columns(
+        ((pl.col("planned_at") - previous[2]).dt.total_seconds() / 3600.0).alias("_planned_h"),
+        (
+            (pl.col("code") == "ARRIVED")
+            & (previous[0] == "DEPARTED")
+            & (pl.col("lane_id") == previous[1])
+        ).alias("_transit"),
+    ).join(lanes, on="lane_id", how="left")
+    steps = steps.with_columns(
+        pl.when(pl.col("_transit") & pl.col("median_hours").is_not_null())
+        .then(pl.col("median_hours"))
+        .otherwise(pl.col("_planned_h"))
+        .alias("_h"),
+        pl.when(pl.col("_transit") & pl.col("p90_hours").is_not_null())
+        .then(pl.col("p90_hours"))
+        .otherwise(pl.col("_planned_h"))
+        .alias("_h90"),
+    )
+    start = ordered.group_by("vin").agg(
+        pl.col("seq").min().alias("_first_seq"), pl.col("planned_at").min().alias("_first_at")
+    )
+    where = (
+        start.join(anchor, on="vin", how="left")
+        .with_columns(
+            pl.coalesce("matched_seq", "_first_seq").alias("_from"),
+            pl.coalesce("matched_at", "_first_at").alias("_at"),
+        )
+        .join(
+            ordered.select("vin", pl.col("seq").alias("_from"), pl.col("planned_at").alias("_p")),
+            on=["vin", "_from"],
+            how="left",
         )
     )
-    delivery = (
-        expected.filter(pl.col("code") == "DELIVERED")
+    remaining = (
+        steps.join(where.select("vin", "_from"), on="vin")
+        .filter(pl.col("seq") > pl.col("_from"))
         .group_by("vin")
-        .agg(pl.col("planned_at").max().alias("_planned_delivery"), pl.col("plan_id").first())
+        .agg(pl.col("_h").sum(), pl.col("_h90").sum())
     )
+    result = where.join(remaining, on="vin", how="left").with_columns(
+        pl.col("_h").fill_null(0.0), pl.col("_h90").fill_null(0.0)
+    )
+    return result.select(
+        "vin",
+        ((pl.col("_at") - pl.col("_p")).dt.total_seconds() / 3600.0).round(2).alias("delay_hours"),
+        (pl.col("_at") + _hours(pl.col("_h"))).alias("eta"),
+        (pl.col("_at") + _hours(pl.col("_h90"))).alias("eta_p90"),
+    )
+
+
+def etas(
+    events: pl.DataFrame,
+    status: pl.DataFrame,
+    plans: pl.DataFrame,
+    plan_of: pl.DataFrame,
+    lanes: pl.DataFrame,
+) -> pl.DataFrame:
+    """vin, plan_id, matched_seq, matched_at, delay_hours, eta, eta_p90, due_date,
+    days_late for every VIN of status (plan columns null for a VIN without a plan)."""
+    anchor = anchors(events, plans)
+    projected = project(plans, anchor, lanes)
+    return finish(status.select("vin", "delivered_at"), anchor, projected, plan_of)
+
+
+def finish(
+    status: pl.DataFrame, anchor: pl.DataFrame, projected: pl.DataFrame, plan_of: pl.DataFrame
+) -> pl.DataFrame:
+    """Join the parts; a delivered VIN's ETA is its delivery; days late against due."""
     result = (
         status.select("vin", "delivered_at")
-        .join(latest_match, on="vin", how="left")
-        .join(delivery, on="vin", how="left")
-        .join(due, on="vin", how="left")
-        .with_columns(pl.col("delay_hours").fill_null(0.0))
+        .join(plan_of.select("vin", "plan_id", "due_date"), on="vin", how="left")
+        .join(anchor, on="vin", how="left")
+        .join(projected, on="vin", how="left")
+        .with_columns(
+            pl.coalesce("delivered_at", "eta").alias("eta"),
+            pl.coalesce("delivered_at", "eta_p90").alias("eta_p90"),
+        )
     )
-    result = result.with_columns(
-        pl.coalesce(
-            pl.col("delivered_at"),
-            pl.col("_planned_delivery")
-            + pl.duration(seconds=(pl.col("delay_hours") * 3600).round(0).cast(pl.Int64)),
-        ).alias("eta"),
-    ).with_columns(
+    return result.select(
+        "vin",
+        "plan_id",
+        "matched_seq",
+        "matched_at",
+        "delay_hours",
+        "eta",
+        "eta_p90",
+        "due_date",
         (pl.col("eta").dt.date() - pl.col("due_date"))
         .dt.total_days()
         .clip(lower_bound=0)
         .cast(pl.Int64)
         .alias("days_late"),
     )
-    return result.select(
-        "vin", "plan_id", pl.col("delay_hours").round(2), "eta", "due_date", "days_late"
-    )
+
+
+def _hours(hours: pl.Expr) -> pl.Expr:
+    return pl.duration(seconds=(hours * 3600).round(0).cast(pl.Int64))

@@ -2,7 +2,8 @@
 
 Kinds: late (ETA after the due date), hold, damage, sequence (impossible event order,
 accepted but flagged), dwell (no movement at a node for longer than dwell_days), overdue
-(an expected milestone not reported within overdue_hours of its planned time).
+(the next milestone the plan expects after the latest one reached, not reported within
+overdue_hours of its planned time).
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ SCHEMA: dict[str, pl.DataType] = {
 def find_exceptions(
     status: pl.DataFrame,
     expected: pl.DataFrame,
-    reported: pl.DataFrame,
     *,
     now: dt.datetime,
     dwell_days: float = 7.0,
     overdue_hours: float = 24.0,
 ) -> pl.DataFrame:
-    """status: the vehicle_status columns; expected: vin, seq, code, node, planned_at;
-    reported: vin, code, node (every reported event). Returns vin, kind, detail, since."""
+    """status: the vehicle_status columns (matched_seq is the latest milestone reached);
+    expected: vin, seq, code, node, planned_at of planned VINs, tracked or not yet.
+    Returns vin, kind, detail, since."""
     open_ = status.filter(pl.col("delivered_at").is_null())
     parts = [
         status.filter(pl.col("days_late") > 0).select(
@@ -82,13 +83,15 @@ def find_exceptions(
         ),
     ]
     delivered = status.filter(pl.col("delivered_at").is_not_null()).select("vin")
+    reached = status.select("vin", pl.col("matched_seq").fill_null(0).alias("_reached"))
     overdue = (
         expected.join(delivered, on="vin", how="anti")
-        .join(reported.unique(), on=["vin", "code", "node"], how="anti")
-        .filter(pl.col("planned_at") + pl.duration(hours=overdue_hours) < pl.lit(now))
+        .join(reached, on="vin", how="left")
+        .filter(pl.col("seq") > pl.col("_reached").fill_null(0))
         .sort("vin", "seq")
         .group_by("vin", maintain_order=True)
         .first()
+        .filter(pl.col("planned_at") + pl.duration(hours=overdue_hours) < pl.lit(now))
     )
     parts.append(
         overdue.select(

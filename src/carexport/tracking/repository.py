@@ -1,39 +1,76 @@
-"""All SQL for tracking: known VINs, stored event ids, events of VINs, status upserts."""
+"""All SQL for tracking: what a batch's VINs are, events of VINs, status and plan upserts,
+ETA revisions, and the transit histogram the ETA learns from."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, func, select, union
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from carexport.db.bulk import insert_frame, rows_for_keys, temporary_table
+from carexport.db.bulk import insert_frame, rows_for_keys, temporary_table, upsert_frame
 from carexport.orders.tables import OrderRow, VehicleRow
-from carexport.plans.tables import PlanLegRow, PlanVersionRow
+from carexport.tracking.eta import LANES_SCHEMA
 from carexport.tracking.events import EVENT_SCHEMA
 from carexport.tracking.tables import (
     EtaRevisionRow,
     EventRow,
     ExpectedMilestoneRow,
+    LaneTransitRow,
+    VehiclePlanRow,
     VehicleStatusRow,
 )
 
 
-def known_vins(session: Session, org_id: str) -> pl.Series:
-    """VINs of orders, and the numbered slots of planned orders without a VIN list."""
-    query = union(
-        select(VehicleRow.vin).where(VehicleRow.org_id == org_id),
-        select(PlanLegRow.vin).where(PlanLegRow.org_id == org_id),
+def vin_context(session: Session, org_id: str, vins: pl.DataFrame) -> pl.DataFrame:
+    """What ingest needs to know of each VIN of a batch, in one read: whether it is known
+    (an ordered VIN, or a planned one), its current plan (packed), how many events it has,
+    and its ETAs. Columns: vin, known, plan_id, due_date, milestones, events,
+    previous_eta, previous_eta_p90."""
+    plan, status, listed = VehiclePlanRow, VehicleStatusRow, VehicleRow
+    with temporary_table(session, "tmp_ingest_vins", vins.select("vin")) as wanted:
+        rows = session.execute(
+            select(
+                wanted.c.vin,
+                listed.vin.is_not(None) | plan.vin.is_not(None),
+                plan.plan_id,
+                plan.due_date,
+                plan.milestones,
+                status.events,
+                status.eta,
+                status.eta_p90,
+            )
+            .select_from(wanted)
+            .outerjoin(plan, (plan.org_id == org_id) & (plan.vin == wanted.c.vin))
+            .outerjoin(status, (status.org_id == org_id) & (status.vin == wanted.c.vin))
+            .outerjoin(listed, (listed.org_id == org_id) & (listed.vin == wanted.c.vin))
+        ).all()
+    frame = pl.DataFrame(
+        [
+            (v, bool(k), p, d, m, n, _naive_or_none(e), _naive_or_none(e90))
+            for v, k, p, d, m, n, e, e90 in rows
+        ],
+        orient="row",
+        schema={
+            "vin": pl.String,
+            "known": pl.Boolean,
+            "plan_id": pl.String,
+            "due_date": pl.Date,
+            "milestones": pl.String,
+            "events": pl.Int64,
+            "previous_eta": pl.Datetime("us"),
+            "previous_eta_p90": pl.Datetime("us"),
+        },
     )
-    return pl.Series("vin", [r[0] for r in session.execute(query)], dtype=pl.String)
+    return frame.with_columns(_utc("previous_eta"), _utc("previous_eta_p90"))
 
 
-def stored_event_ids(session: Session, org_id: str, event_ids: list[str]) -> set[str]:
-    rows = rows_for_keys(session, EventRow, "event_id", event_ids, [EventRow.event_id], org_id)
-    return {r[0] for r in rows}
+def _naive_or_none(value: dt.datetime | None) -> dt.datetime | None:
+    return _naive_utc(value) if value is not None else None
 
 
 def events_of(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
@@ -65,76 +102,128 @@ def insert_events(session: Session, org_id: str, events: pl.DataFrame) -> int:
     )
 
 
-def replace_statuses(session: Session, org_id: str, statuses: pl.DataFrame) -> None:
-    keys = statuses.select("vin")
-    with temporary_table(session, "tmp_status_vins", keys) as wanted:
-        session.execute(
-            delete(VehicleStatusRow).where(
-                VehicleStatusRow.org_id == org_id, VehicleStatusRow.vin.in_(select(wanted.c.vin))
-            )
-        )
-    insert_frame(
+def upsert_statuses(session: Session, org_id: str, statuses: pl.DataFrame) -> None:
+    upsert_frame(
         session,
         VehicleStatusRow.__tablename__,
         statuses.select(pl.lit(org_id).alias("org_id"), pl.all()),
+        key=("org_id", "vin"),
+    )
+
+
+def store_vehicle_plans(session: Session, org_id: str, plans: pl.DataFrame) -> None:
+    """plans: vin, plan_id, due_date, milestones; replaces those VINs' current plans."""
+    upsert_frame(
+        session,
+        VehiclePlanRow.__tablename__,
+        plans.select(pl.lit(org_id).alias("org_id"), "vin", "plan_id", "due_date", "milestones"),
+        key=("org_id", "vin"),
+    )
+
+
+def plans_of(session: Session, org_id: str, vins: list[str] | None = None) -> pl.DataFrame:
+    """vin, plan_id, due_date, milestones (packed) of the given VINs, or of all."""
+    columns = [
+        VehiclePlanRow.vin,
+        VehiclePlanRow.plan_id,
+        VehiclePlanRow.due_date,
+        VehiclePlanRow.milestones,
+    ]
+    if vins is None:
+        rows = session.execute(select(*columns).where(VehiclePlanRow.org_id == org_id)).all()
+    elif len(vins) == 1:  # one vehicle (the API): a plain key lookup, no temporary table
+        rows = session.execute(
+            select(*columns).where(VehiclePlanRow.org_id == org_id, VehiclePlanRow.vin == vins[0])
+        ).all()
+    else:
+        rows = rows_for_keys(session, VehiclePlanRow, "vin", vins, columns, org_id)
+    return pl.DataFrame(
+        [tuple(r) for r in rows],
+        orient="row",
+        schema={
+            "vin": pl.String,
+            "plan_id": pl.String,
+            "due_date": pl.Date,
+            "milestones": pl.String,
+        },
+    )
+
+
+def lane_model(session: Session, org_id: str) -> pl.DataFrame:
+    """The learned transit of every lane with enough history (see tracking.learn)."""
+    rows = session.execute(
+        select(LaneTransitRow.lane_id, LaneTransitRow.median_hours, LaneTransitRow.p90_hours).where(
+            LaneTransitRow.org_id == org_id
+        )
+    ).all()
+    return pl.DataFrame([tuple(r) for r in rows], orient="row", schema=LANES_SCHEMA)
+
+
+def lane_transit(session: Session, org_id: str) -> list[LaneTransitRow]:
+    return list(
+        session.scalars(
+            select(LaneTransitRow)
+            .where(LaneTransitRow.org_id == org_id)
+            .order_by(LaneTransitRow.lane_id)
+        )
+    )
+
+
+def store_lane_transit(
+    session: Session, org_id: str, stats: pl.DataFrame, learned_at: dt.datetime
+) -> None:
+    session.execute(delete(LaneTransitRow).where(LaneTransitRow.org_id == org_id))
+    insert_frame(
+        session,
+        LaneTransitRow.__tablename__,
+        stats.select(
+            pl.lit(org_id).alias("org_id"),
+            "lane_id",
+            "observations",
+            "median_hours",
+            "p90_hours",
+            pl.lit(learned_at.astimezone(dt.UTC).replace(tzinfo=None)).alias("learned_at"),
+        ),
+    )
+
+
+# Hours from a leg's first DEPARTED to its first ARRIVED on the same lane, counted per whole
+# hour in the database: learning then reads a histogram, not every event.
+_HOURS = {
+    "sqlite": "(julianday(arrived) - julianday(departed)) * 24.0",
+    "postgresql": "EXTRACT(EPOCH FROM (arrived - departed)) / 3600.0",
+}
+_WHOLE = {"sqlite": "CAST(hours AS INTEGER)", "postgresql": "CAST(FLOOR(hours) AS INTEGER)"}
+
+
+def transit_histogram(session: Session, org_id: str) -> pl.DataFrame:
+    """lane_id, hour, n: completed legs per lane by whole hours of transit."""
+    dialect = session.connection().dialect.name
+    sql = f"""
+        SELECT lane_id, {_WHOLE[dialect]} AS hour, COUNT(*) AS n FROM (
+            SELECT lane_id, {_HOURS[dialect]} AS hours FROM (
+                SELECT lane_id,
+                       MIN(CASE WHEN code = 'DEPARTED' THEN event_time END) AS departed,
+                       MIN(CASE WHEN code = 'ARRIVED' THEN event_time END) AS arrived
+                FROM tracking_event
+                WHERE org_id = :org AND lane_id IS NOT NULL AND code IN ('DEPARTED', 'ARRIVED')
+                GROUP BY vin, lane_id
+            ) AS legs
+            WHERE departed IS NOT NULL AND arrived IS NOT NULL
+        ) AS timed
+        WHERE hours > 0
+        GROUP BY lane_id, {_WHOLE[dialect]}
+    """
+    rows = session.execute(text(sql), {"org": org_id}).all()
+    return pl.DataFrame(
+        [tuple(r) for r in rows],
+        orient="row",
+        schema={"lane_id": pl.String, "hour": pl.Int64, "n": pl.Int64},
     )
 
 
 def status_of(session: Session, org_id: str, vin: str) -> VehicleStatusRow | None:
     return session.get(VehicleStatusRow, (org_id, vin))
-
-
-def latest_expected(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
-    """Each VIN's expected milestones from the newest plan version that has it."""
-    return latest_expected_with_seq(session, org_id, vins).drop("seq")
-
-
-def latest_expected_with_seq(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
-    """vin, plan_id, seq, code, node, planned_at of each VIN's newest plan version."""
-    keys = pl.DataFrame({"vin": vins}, schema={"vin": pl.String})
-    with temporary_table(session, "tmp_expected_vins", keys) as wanted:
-        rows = session.execute(
-            select(
-                ExpectedMilestoneRow.vin,
-                ExpectedMilestoneRow.plan_id,
-                ExpectedMilestoneRow.seq,
-                ExpectedMilestoneRow.code,
-                ExpectedMilestoneRow.node,
-                ExpectedMilestoneRow.planned_at,
-                PlanVersionRow.created_at,
-            )
-            .join(wanted, wanted.c.vin == ExpectedMilestoneRow.vin)
-            .join(
-                PlanVersionRow,
-                (PlanVersionRow.org_id == ExpectedMilestoneRow.org_id)
-                & (PlanVersionRow.id == ExpectedMilestoneRow.plan_id),
-            )
-            .where(ExpectedMilestoneRow.org_id == org_id)
-        ).all()
-    frame = pl.DataFrame(
-        [
-            (v, p, q, c, n, _naive_utc(at), _naive_utc(created))
-            for v, p, q, c, n, at, created in rows
-        ],
-        orient="row",
-        schema={
-            "vin": pl.String,
-            "plan_id": pl.String,
-            "seq": pl.Int64,
-            "code": pl.String,
-            "node": pl.String,
-            "planned_at": pl.Datetime("us"),
-            "_created": pl.Datetime("us"),
-        },
-    )
-    newest = frame.group_by("vin").agg(pl.col("_created").max())
-    frame = frame.join(newest, on=["vin", "_created"]).drop("_created")
-    return frame.with_columns(_utc("planned_at")).sort("vin", "seq")
-
-
-def due_dates(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
-    """Due date of each VIN's order (a VIN list entry, or a numbered slot ORDER#0001)."""
-    return vin_dimensions(session, org_id, vins).select("vin", "due_date")
 
 
 def vin_dimensions(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
@@ -193,31 +282,17 @@ def vin_dimensions(session: Session, org_id: str, vins: list[str]) -> pl.DataFra
 
 
 def insert_eta_revisions(session: Session, org_id: str, revisions: pl.DataFrame) -> None:
+    """revisions: vin, revised_at, basis, eta, eta_p90, delay_hours."""
+    ids = pl.Series("id", [uuid.UUID(bytes=os.urandom(16)).hex for _ in range(revisions.height)])
     insert_frame(
         session,
         EtaRevisionRow.__tablename__,
-        revisions.select(
-            pl.lit(org_id).alias("org_id"),
-            pl.Series("id", [str(uuid.uuid4()) for _ in range(revisions.height)], pl.String),
-            pl.all(),
-        ),
+        revisions.select(pl.lit(org_id).alias("org_id"), "vin", ids, pl.all().exclude("vin")),
     )
 
 
 def _utc(column: str) -> pl.Expr:
     return pl.col(column).dt.replace_time_zone("UTC")
-
-
-def current_etas(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
-    rows = rows_for_keys(
-        session, VehicleStatusRow, "vin", vins, [VehicleStatusRow.vin, VehicleStatusRow.eta], org_id
-    )
-    frame = pl.DataFrame(
-        [(v, _naive_utc(e) if e else None) for v, e in rows],
-        orient="row",
-        schema={"vin": pl.String, "previous_eta": pl.Datetime("us")},
-    )
-    return frame.with_columns(_utc("previous_eta"))
 
 
 STATUS_SCHEMA: dict[str, pl.DataType] = {
@@ -233,54 +308,50 @@ STATUS_SCHEMA: dict[str, pl.DataType] = {
     "damaged": pl.Boolean(),
     "sequence_violations": pl.Int64(),
     "plan_id": pl.String(),
+    "matched_seq": pl.Int64(),
+    "matched_at": pl.Datetime("us"),
     "delay_hours": pl.Float64(),
     "eta": pl.Datetime("us"),
+    "eta_p90": pl.Datetime("us"),
     "due_date": pl.Date(),
     "days_late": pl.Int64(),
 }
 
 
-def all_statuses(session: Session, org_id: str, vin: str | None = None) -> pl.DataFrame:
+def all_statuses(session: Session, org_id: str, vins: list[str] | None = None) -> pl.DataFrame:
+    """The status rows of the given VINs, or of all the organisation's."""
     columns = [getattr(VehicleStatusRow, c) for c in STATUS_SCHEMA]
     query = select(*columns).where(VehicleStatusRow.org_id == org_id)
-    if vin:
-        query = query.where(VehicleStatusRow.vin == vin)
-    rows = [tuple(r) for r in session.execute(query).all()]
+    if vins is not None and len(vins) != 1:
+        found = rows_for_keys(session, VehicleStatusRow, "vin", vins, columns, org_id)
+    else:
+        if vins is not None:
+            query = query.where(VehicleStatusRow.vin == vins[0])
+        found = list(session.execute(query).all())
+    rows = [tuple(r) for r in found]
     # Datetimes come back aware (PostgreSQL) or naive UTC (SQLite): make them naive first.
     rows = [tuple(_naive_utc(v) if isinstance(v, dt.datetime) else v for v in r) for r in rows]
     frame = pl.DataFrame(rows, orient="row", schema=STATUS_SCHEMA)
-    return frame.with_columns(_utc("last_event_time"), _utc("delivered_at"), _utc("eta"))
-
-
-def reported_milestones(session: Session, org_id: str) -> pl.DataFrame:
-    rows = session.execute(
-        select(EventRow.vin, EventRow.code, EventRow.node).where(EventRow.org_id == org_id)
-    ).all()
-    return pl.DataFrame(
-        [tuple(r) for r in rows],
-        orient="row",
-        schema={"vin": pl.String, "code": pl.String, "node": pl.String},
+    return frame.with_columns(
+        *(_utc(c) for c, t in STATUS_SCHEMA.items() if isinstance(t, pl.Datetime))
     )
-
-
-def planned_vins(session: Session, org_id: str) -> list[str]:
-    return [
-        r[0]
-        for r in session.execute(
-            select(ExpectedMilestoneRow.vin).where(ExpectedMilestoneRow.org_id == org_id).distinct()
-        )
-    ]
 
 
 def _naive_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
-def milestone_history(session: Session, org_id: str, vin: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A VIN's expected milestones (newest plan) and its reported events, oldest first."""
-    expected = latest_expected_with_seq(session, org_id, [vin])
-    events = events_of(session, org_id, [vin]).sort("event_time", "event_id")
-    return expected, events
+def vehicle_history(session: Session, org_id: str, vin: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A VIN's current plan (packed) and its reported events, oldest first."""
+    columns = [getattr(EventRow, c) for c in EVENT_SCHEMA]
+    events = _events_frame(
+        list(
+            session.execute(
+                select(*columns).where(EventRow.org_id == org_id, EventRow.vin == vin)
+            ).all()
+        )
+    )
+    return plans_of(session, org_id, [vin]), events.sort("event_time", "event_id")
 
 
 def list_statuses(

@@ -18,9 +18,11 @@ from carexport.db.bulk import insert_frame
 from carexport.errors import CarexportError, Problem
 from carexport.network.tables import NodeRow
 from carexport.tracking import repository
-from carexport.tracking.eta import etas
-from carexport.tracking.events import statuses, typed_events
+from carexport.tracking.eta import anchors, etas, finish, project
+from carexport.tracking.events import EVENT_SCHEMA, statuses, typed_events
 from carexport.tracking.exceptions import find_exceptions
+from carexport.tracking.learn import lane_quantiles
+from carexport.tracking.milestones import unpack
 from carexport.tracking.tables import RejectedEventRow
 
 RAW_COLUMNS = (
@@ -86,80 +88,198 @@ def ingest(
     now: dt.datetime | None = None,
     future_tolerance: dt.timedelta = dt.timedelta(hours=1),
 ) -> IngestReport:
+    """Check, store and apply one batch of events (raw text cells with their _row).
+
+    The work per batch is one read of what the batch's VINs are (vehicle_plan,
+    vehicle_status, order_vehicle in one join), the stored events of only those VINs that
+    already have some, the event insert sorted by VIN, and one status upsert: no step
+    scans the organisation's whole event log or VIN list.
+    """
     now = now or dt.datetime.now(dt.UTC)
     report = IngestReport(received=raw.height)
     nodes = {r[0] for r in session.execute(select(NodeRow.id).where(NodeRow.org_id == org_id))}
     raw = raw.with_columns(pl.col("source").fill_null(source))
+    batch_vins = (
+        raw.select(pl.col("vin").str.strip_chars().str.to_uppercase()).drop_nulls().unique()
+    )
+    context = repository.vin_context(session, org_id, batch_vins)
     good, problems = typed_events(
         raw,
-        known_vins=repository.known_vins(session, org_id),
+        known_vins=context.filter("known")["vin"],
         known_nodes=nodes,
         now=now,
         future_tolerance=future_tolerance,
         file=source,
     )
     report.problems = problems
+    report.rejected = len(problems)
     if problems:
-        by_row = {r["_row"]: r for r in raw.iter_rows(named=True)}
-        insert_frame(
-            session,
-            RejectedEventRow.__tablename__,
-            pl.DataFrame(
-                [
-                    {
-                        "org_id": org_id,
-                        "id": str(uuid.uuid4()),
-                        "received_at": now,
-                        "source": source,
-                        "row": p.row,
-                        "field": p.field,
-                        "reason": p.message,
-                        "payload": json.dumps(
-                            {k: v for k, v in by_row[p.row].items() if k != "_row"}
-                        ),
-                    }
-                    for p in problems
-                ]
-            ).with_columns(pl.col("received_at").dt.replace_time_zone(None)),
-        )
-        report.rejected = len(problems)
-    fresh = good.unique("event_id", keep="first", maintain_order=True)
-    stored = repository.stored_event_ids(session, org_id, fresh["event_id"].to_list())
-    fresh = fresh.filter(~pl.col("event_id").is_in(list(stored)))
+        _keep_rejected(session, org_id, raw, problems, source=source, now=now)
+    fresh = good.unique(["vin", "event_id"], keep="first", maintain_order=True).drop("_row")
+    with_history = context.filter(pl.col("events") > 0).join(
+        fresh.select("vin").unique(), on="vin", how="semi"
+    )
+    history = (
+        repository.events_of(session, org_id, with_history["vin"].to_list())
+        if with_history.height
+        else pl.DataFrame(schema=EVENT_SCHEMA)
+    )
+    fresh = fresh.join(history.select("vin", "event_id"), on=["vin", "event_id"], how="anti")
     report.duplicates = good.height - fresh.height
     if fresh.is_empty():
         return report
-    report.stored = repository.insert_events(session, org_id, fresh.drop("_row"))
-    vins = fresh["vin"].unique().to_list()
-    history = repository.events_of(session, org_id, vins)
-    current = statuses(history)
+    # Sorted by the table's key: each page of the event table is written once per batch.
+    report.stored = repository.insert_events(session, org_id, fresh.sort("vin", "event_id"))
+    touched = context.join(fresh.select("vin").unique(), on="vin", how="semi")
+    events = pl.concat([history, fresh.select(EVENT_SCHEMA.keys())])
+    current = statuses(events)
+    with_plan = touched.filter(pl.col("milestones").is_not_null())
     predicted = etas(
-        history,
+        events,
         current,
-        repository.latest_expected(session, org_id, vins),
-        repository.due_dates(session, org_id, vins),
+        unpack(with_plan.select("vin", "milestones")),
+        touched.select("vin", "plan_id", "due_date"),
+        repository.lane_model(session, org_id),
     )
     current = current.join(predicted, on="vin", how="left")
-    previous = repository.current_etas(session, org_id, vins)
-    repository.replace_statuses(session, org_id, current)
-    # A revision only when the ETA changed: replays and late duplicates add none.
-    revisions = (
-        current.join(previous, on="vin", how="left")
+    repository.upsert_statuses(session, org_id, current)
+    _revise_etas(session, org_id, current, touched, now=now, basis=pl.col("last_event_id"))
+    report.vins_updated = current.height
+    return report
+
+
+def _keep_rejected(
+    session: Session,
+    org_id: str,
+    raw: pl.DataFrame,
+    problems: list[Problem],
+    *,
+    source: str,
+    now: dt.datetime,
+) -> None:
+    """Rejected events go to rejected_event with their reason and what was sent."""
+    by_row = {
+        r["_row"]: r
+        for r in raw.filter(pl.col("_row").is_in([p.row for p in problems])).iter_rows(named=True)
+    }
+    insert_frame(
+        session,
+        RejectedEventRow.__tablename__,
+        pl.DataFrame(
+            [
+                {
+                    "org_id": org_id,
+                    "id": str(uuid.uuid4()),
+                    "received_at": now,
+                    "source": source,
+                    "row": p.row,
+                    "field": p.field,
+                    "reason": p.message,
+                    "payload": json.dumps({k: v for k, v in by_row[p.row].items() if k != "_row"}),
+                }
+                for p in problems
+            ]
+        ).with_columns(pl.col("received_at").dt.replace_time_zone(None)),
+    )
+
+
+def _revise_etas(
+    session: Session,
+    org_id: str,
+    current: pl.DataFrame,
+    previous: pl.DataFrame,
+    *,
+    now: dt.datetime,
+    basis: pl.Expr,
+) -> None:
+    """Append an ETA revision for every VIN whose ETA (or p90) changed: replays, late
+    duplicates and unchanged re-projections add none."""
+    changed = (
+        current.join(
+            previous.select("vin", "previous_eta", "previous_eta_p90"), on="vin", how="left"
+        )
         .filter(
             pl.col("eta").is_not_null()
-            & (pl.col("previous_eta").is_null() | (pl.col("previous_eta") != pl.col("eta")))
+            & (
+                pl.col("previous_eta").ne_missing(pl.col("eta"))
+                | pl.col("previous_eta_p90").ne_missing(pl.col("eta_p90"))
+            )
         )
         .select(
             "vin",
             pl.lit(now).dt.replace_time_zone("UTC").alias("revised_at"),
-            pl.col("last_event_id").alias("basis_event_id"),
+            basis.alias("basis"),
             "eta",
+            "eta_p90",
             "delay_hours",
         )
     )
-    repository.insert_eta_revisions(session, org_id, revisions)
-    report.vins_updated = current.height
-    return report
+    repository.insert_eta_revisions(session, org_id, changed)
+
+
+def learn_transit(session: Session, org_id: str, *, now: dt.datetime | None = None) -> pl.DataFrame:
+    """Re-learn every lane's transit from the completed legs so far, store the model, and
+    re-project the ETA of every tracked vehicle not yet delivered with it. Returns the
+    learned lanes (lane_id, observations, median_hours, p90_hours)."""
+    now = now or dt.datetime.now(dt.UTC)
+    stats = lane_quantiles(repository.transit_histogram(session, org_id))
+    repository.store_lane_transit(session, org_id, stats, now)
+    refresh_etas(session, org_id, now=now, basis=f"transit model {now:%Y-%m-%dT%H:%M}Z")
+    return stats
+
+
+def refresh_etas(
+    session: Session,
+    org_id: str,
+    *,
+    now: dt.datetime,
+    basis: str,
+    vins: list[str] | None = None,
+    replanned: bool = False,
+) -> int:
+    """Re-project the ETAs of tracked vehicles (all, or these VINs) with the current plan
+    and transit model: after re-learning (from each VIN's stored anchor) or after a
+    re-plan (replanned=True: anchors found again in the events, as the new plan's
+    milestones differ). Writes the statuses and revisions that changed; returns how many."""
+    status = repository.all_statuses(session, org_id, vins=vins).rename(
+        {"eta": "previous_eta", "eta_p90": "previous_eta_p90"}
+    )
+    status = status.filter(pl.col("delivered_at").is_null())
+    plans = repository.plans_of(session, org_id, status["vin"].to_list())
+    if plans.is_empty():
+        return 0
+    unpacked = unpack(plans.select("vin", "milestones"))
+    anchor = (
+        anchors(repository.events_of(session, org_id, plans["vin"].to_list()), unpacked)
+        if replanned
+        else status.filter(pl.col("matched_seq").is_not_null()).select(
+            "vin", "matched_seq", "matched_at"
+        )
+    )
+    projected = project(unpacked, anchor, repository.lane_model(session, org_id))
+    fresh = finish(status.select("vin", "delivered_at"), anchor, projected, plans)
+    keep = [c for c in status.columns if c not in fresh.columns and not c.startswith("previous")]
+    updated = status.select("vin", *keep).join(fresh, on="vin")
+    changed = updated.join(
+        status.select("vin", "previous_eta", "previous_eta_p90", pl.col("plan_id").alias("_old")),
+        on="vin",
+    ).filter(
+        pl.col("previous_eta").ne_missing(pl.col("eta"))
+        | pl.col("previous_eta_p90").ne_missing(pl.col("eta_p90"))
+        | pl.col("_old").ne_missing(pl.col("plan_id"))
+    )
+    if changed.is_empty():
+        return 0
+    repository.upsert_statuses(session, org_id, changed.select(repository.STATUS_SCHEMA.keys()))
+    _revise_etas(
+        session,
+        org_id,
+        changed.select(repository.STATUS_SCHEMA.keys()),
+        status.select("vin", "previous_eta", "previous_eta_p90"),
+        now=now,
+        basis=pl.lit(basis),
+    )
+    return changed.height
 
 
 def exceptions(
@@ -174,13 +294,12 @@ def exceptions(
 ) -> pl.DataFrame:
     """Current exceptions of the organisation's vehicles (see tracking.exceptions)."""
     now = now or dt.datetime.now(dt.UTC)
-    status = repository.all_statuses(session, org_id, vin.upper() if vin else None)
-    vins = [vin.upper()] if vin else repository.planned_vins(session, org_id)
-    expected = repository.latest_expected_with_seq(session, org_id, vins)
+    vins = [vin.upper()] if vin else None
+    status = repository.all_statuses(session, org_id, vins)
+    expected = unpack(repository.plans_of(session, org_id, vins).select("vin", "milestones"))
     found = find_exceptions(
         status,
         expected,
-        repository.reported_milestones(session, org_id),
         now=now,
         dwell_days=dwell_days,
         overdue_hours=overdue_hours,

@@ -26,13 +26,34 @@ class ExpectedMilestoneRow(OrgOwned, Base):
     planned_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class VehiclePlanRow(OrgOwned, Base):
+    """Each VIN's current plan (the newest plan version that has it), one row per VIN.
+
+    The expected milestones are packed into one text (see tracking.milestones.pack) so
+    that ingest reads one row per VIN instead of a dozen: reading rows back through the
+    database driver, not computing, is what bounds ingest speed.
+    """
+
+    __tablename__ = "vehicle_plan"
+    vin: Mapped[str] = mapped_column(ID, primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(36))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    milestones: Mapped[str] = mapped_column(Text)
+
+
 class EventRow(OrgOwned, Base):
-    """A milestone event as reported. event_id is the sender's id, or a hash of the content."""
+    """A milestone event as reported. event_id is the sender's id, or a hash of the content;
+    an event is identified by VIN and id.
+
+    Keyed (and on SQLite clustered, WITHOUT ROWID) by VIN first: a VIN's events sit
+    together, so reading one vehicle's history is one range, and a batch sorted by VIN
+    writes each page once.
+    """
 
     __tablename__ = "tracking_event"
-    __table_args__ = (Index("ix_tracking_event_org_id_vin", "org_id", "vin"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    vin: Mapped[str] = mapped_column(ID, primary_key=True)
     event_id: Mapped[str] = mapped_column(ID, primary_key=True)
-    vin: Mapped[str] = mapped_column(ID)
     code: Mapped[str] = mapped_column(String(24))
     node: Mapped[str | None] = mapped_column(ID)
     lane_id: Mapped[str | None] = mapped_column(ID)
@@ -68,20 +89,37 @@ class VehicleStatusRow(OrgOwned, Base):
     damaged: Mapped[bool] = mapped_column(Boolean)
     sequence_violations: Mapped[int] = mapped_column(Integer)
     plan_id: Mapped[str | None] = mapped_column(String(36))
+    # The latest reported milestone that the plan expects: what the ETA projects from.
+    matched_seq: Mapped[int | None] = mapped_column(Integer)
+    matched_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     delay_hours: Mapped[float | None] = mapped_column(Float)
     eta: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    eta_p90: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     days_late: Mapped[int | None] = mapped_column(Integer)
 
 
 class EtaRevisionRow(OrgOwned, Base):
-    """Every ETA a VIN was given, so ETA accuracy can be audited afterwards."""
+    """Every ETA a VIN was given, so ETA accuracy can be audited afterwards. basis says
+    why it changed: the event id it followed, or 'plan <id>' / 'transit model <time>'."""
 
     __tablename__ = "eta_revision"
-    __table_args__ = (Index("ix_eta_revision_org_id_vin", "org_id", "vin"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    vin: Mapped[str] = mapped_column(ID, primary_key=True)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    vin: Mapped[str] = mapped_column(ID)
     revised_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    basis_event_id: Mapped[str] = mapped_column(ID)
+    basis: Mapped[str] = mapped_column(String(80))
     eta: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    delay_hours: Mapped[float] = mapped_column(Float)
+    eta_p90: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    delay_hours: Mapped[float | None] = mapped_column(Float)
+
+
+class LaneTransitRow(OrgOwned, Base):
+    """A lane's observed transit time (departed to arrived), learned from completed legs."""
+
+    __tablename__ = "lane_transit"
+    lane_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    observations: Mapped[int] = mapped_column(Integer)
+    median_hours: Mapped[float] = mapped_column(Float)
+    p90_hours: Mapped[float] = mapped_column(Float)
+    learned_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
