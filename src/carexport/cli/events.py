@@ -119,3 +119,30 @@ def simulate_command(
         f"simulated {len(records):,} event reports up to {until}: stored {totals[0]:,}, "
         f"duplicates {totals[1]:,}, rejected {totals[2]:,}"
     )
+
+
+@app.command("learn")
+def learn_command(
+    as_of: str | None = typer.Option(
+        None, help="Stamp the model with this date (YYYY-MM-DD; default: now)."
+    ),
+    org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
+) -> None:
+    """Learn each lane's transit (median, p90) from completed legs; re-project open ETAs."""
+    import datetime as dt
+
+    from carexport.cli.context import session_scope
+    from carexport.tracking.service import learn_transit
+
+    when = dt.datetime.combine(dt.date.fromisoformat(as_of), dt.time(), dt.UTC) if as_of else None
+    with session_scope() as session:
+        stats, changed = learn_transit(session, org or get_settings().org_id, now=when)
+    table = Table(title=f"Learned transit ({stats.height} lanes with enough history)")
+    for column in ("lane", "legs", "median days", "p90 days"):
+        table.add_column(column, justify="left" if column == "lane" else "right")
+    for lane, n, median, p90 in stats.select(
+        "lane_id", "observations", "median_hours", "p90_hours"
+    ).iter_rows():
+        table.add_row(lane, f"{n:,}", f"{median / 24:.2f}", f"{p90 / 24:.2f}")
+    console.print(table)
+    console.print(f"ETAs re-projected: {changed:,} changed")

@@ -13,7 +13,7 @@ from carexport.api.schemas import ErrorOut, ProblemOut
 from carexport.errors import CarexportError, NotFound
 from carexport.tracking import repository
 from carexport.tracking.milestones import unpack
-from carexport.tracking.service import exceptions, ingest, raw_frame
+from carexport.tracking.service import exceptions, ingest, learn_transit, raw_frame
 
 router = APIRouter(tags=["tracking"])
 
@@ -152,6 +152,28 @@ def get_vehicle(vin: str, session: SessionDep, org_id: OrgDep) -> VehicleDetailO
         next_milestone=pending[0] if pending and row.delivered_at is None else None,
         itinerary=itinerary,
     )
+
+
+class LaneTransitOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    lane_id: str
+    observations: int
+    median_hours: float
+    p90_hours: float
+    learned_at: dt.datetime
+
+
+@router.get("/transit", response_model=list[LaneTransitOut])
+def get_transit(session: SessionDep, org_id: OrgDep) -> list[LaneTransitOut]:
+    """The learned transit model: each lane's median and p90 hours from completed legs."""
+    return [LaneTransitOut.model_validate(r) for r in repository.lane_transit(session, org_id)]
+
+
+@router.post("/transit/learn", response_model=list[LaneTransitOut])
+def post_transit_learn(session: SessionDep, org_id: OrgDep) -> list[LaneTransitOut]:
+    """Learn the transit model again from all completed legs and re-project open ETAs."""
+    learn_transit(session, org_id)
+    return [LaneTransitOut.model_validate(r) for r in repository.lane_transit(session, org_id)]
 
 
 class ExceptionOut(BaseModel):

@@ -217,15 +217,18 @@ def _revise_etas(
     repository.insert_eta_revisions(session, org_id, changed)
 
 
-def learn_transit(session: Session, org_id: str, *, now: dt.datetime | None = None) -> pl.DataFrame:
+def learn_transit(
+    session: Session, org_id: str, *, now: dt.datetime | None = None
+) -> tuple[pl.DataFrame, int]:
     """Re-learn every lane's transit from the completed legs so far, store the model, and
     re-project the ETA of every tracked vehicle not yet delivered with it. Returns the
-    learned lanes (lane_id, observations, median_hours, p90_hours)."""
+    learned lanes (lane_id, observations, median_hours, p90_hours) and how many ETAs
+    changed."""
     now = now or dt.datetime.now(dt.UTC)
     stats = lane_quantiles(repository.transit_histogram(session, org_id))
     repository.store_lane_transit(session, org_id, stats, now)
-    refresh_etas(session, org_id, now=now, basis=f"transit model {now:%Y-%m-%dT%H:%M}Z")
-    return stats
+    changed = refresh_etas(session, org_id, now=now, basis=f"transit model {now:%Y-%m-%dT%H:%M}Z")
+    return stats, changed
 
 
 def refresh_etas(
