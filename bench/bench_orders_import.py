@@ -25,45 +25,21 @@ import datetime as dt
 import os
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from carexport.db.bulk import insert_frame
 from carexport.db.migrate import upgrade
-from carexport.db.session import make_engine, normalise_url, unit_of_work
+from carexport.db.session import make_engine, unit_of_work
 from carexport.network.dataset import builtin_folder
 from carexport.network.service import load_dataset
 from carexport.orders.generate import generate, write_order_book
 from carexport.orders.service import ImportOptions, import_orders, read_files
+from common import database
 
 ORG = "bench"
-
-
-@contextmanager
-def database(kind: str, workdir: Path, pg_url: str | None) -> Iterator[str]:
-    if kind == "sqlite":
-        path = workdir / f"bench-{uuid.uuid4().hex[:8]}.db"
-        yield f"sqlite:///{path}"
-        return
-    assert pg_url is not None
-    admin = create_engine(normalise_url(pg_url), isolation_level="AUTOCOMMIT")
-    name = f"carexport_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            make_url(normalise_url(pg_url)).set(database=name).render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def read_floor(

@@ -41,7 +41,7 @@ def test_replayed_and_shuffled_batches_give_identical_results(loaded: Engine) ->
         plan_id, _ = plan_and_store(
             session, ORG, PlanParameters(start=dt.date(2027, 1, 4), horizon_days=60)
         )
-        records = simulated_events(session, ORG, plan_id, until=UNTIL, seed=3)
+        records = simulated_events(session, ORG, plan_id, until=UNTIL, seed=3).to_dicts()
     assert len(records) > 5
 
     def send(batches: list[list[dict[str, object]]]) -> None:

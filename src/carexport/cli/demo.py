@@ -108,26 +108,65 @@ def demo(
     from rich.table import Table
 
     from carexport.kpi.service import fvl
-    from carexport.tracking.service import exceptions, ingest, raw_frame, simulated_events
+    from carexport.tracking.events import parse_time
+    from carexport.tracking.service import (
+        exceptions,
+        ingest,
+        learn_transit,
+        numbered,
+        simulated_events,
+    )
 
     until = dt.datetime.combine(start + dt.timedelta(weeks=6), dt.time(), dt.UTC)
     with unit_of_work(engine) as session:
         records = simulated_events(session, org_id, plan_id, until=until, seed=seed)
-    stored = 0
-    with console.status(f"ingesting {len(records):,} simulated event reports"):
-        for first in range(0, len(records), 50_000):
+    # As a control tower gets them: each day's reports in one batch, and the transit model
+    # re-learned every seventh night.
+    records = records.with_columns(
+        pl.coalesce(parse_time("reported_time"), parse_time("event_time")).dt.date().alias("_day")
+    )
+    stored = revised = 0
+    stats = pl.DataFrame()
+    with console.status(f"ingesting {records.height:,} simulated event reports, day by day"):
+        for i, (day, batch) in enumerate(
+            records.sort("_day").group_by("_day", maintain_order=True)
+        ):
+            night = dt.datetime.combine(day[0], dt.time(23, 59), dt.UTC)
             with unit_of_work(engine) as session:
                 stored += ingest(
-                    session,
-                    org_id,
-                    raw_frame(records[first : first + 50_000]),
-                    source="simulator",
-                    now=until,
+                    session, org_id, numbered(batch), source="simulator", now=night
                 ).stored
+                if i % 7 == 6:
+                    stats, changed = learn_transit(session, org_id, now=night)
+                    revised += changed
     console.print(
-        f"{len(records):,} event reports up to {until.date()}: {stored:,} stored, "
-        f"{len(records) - stored:,} duplicates"
+        f"{records.height:,} event reports up to {until.date()}: {stored:,} stored, "
+        f"{records.height - stored:,} duplicates; ETAs re-projected {revised:,} times by "
+        f"weekly re-learning ({stats.height} lanes learned)"
     )
+    if stats.height:
+        with unit_of_work(engine) as session:
+            from carexport.network import repository as network_repository
+
+            network = network_repository.load_snapshot(session, org_id)
+        published = pl.DataFrame(
+            {
+                "lane_id": list(network.lanes),
+                "published": [lane.transit_days for lane in network.lanes.values()],
+            }
+        )
+        slow = (
+            stats.join(published, on="lane_id")
+            .with_columns((pl.col("median_hours") / 24 - pl.col("published")).alias("late"))
+            .sort("late", descending=True)
+            .head(3)
+        )
+        for lane, n, median, days in slow.select(
+            "lane_id", "observations", "median_hours", "published"
+        ).iter_rows():
+            console.print(
+                f"  {lane}: median {median / 24:.1f} days over {n:,} legs (published {days})"
+            )
     with unit_of_work(engine) as session:
         from carexport.tracking import repository as tracking_repository
 

@@ -95,19 +95,19 @@ def simulate_command(
     import datetime as dt
 
     from carexport.cli.context import session_scope
-    from carexport.tracking.service import ingest, raw_frame, simulated_events
+    from carexport.tracking.service import ingest, numbered, simulated_events
 
     org_id = org or get_settings().org_id
     end = dt.datetime.combine(dt.date.fromisoformat(until), dt.time(), dt.UTC)
     with session_scope() as session:
         records = simulated_events(session, org_id, plan, until=end, seed=seed)
     totals = [0, 0, 0, 0]
-    for start in range(0, len(records), batch):
+    for start in range(0, records.height, batch):
         with session_scope() as session:
             report = ingest(
                 session,
                 org_id,
-                raw_frame(records[start : start + batch]),
+                numbered(records.slice(start, batch), first_row=start + 1),
                 source="simulator",
                 now=end,
             )
@@ -116,7 +116,7 @@ def simulate_command(
         ):
             totals[i] += value
     console.print(
-        f"simulated {len(records):,} event reports up to {until}: stored {totals[0]:,}, "
+        f"simulated {records.height:,} event reports up to {until}: stored {totals[0]:,}, "
         f"duplicates {totals[1]:,}, rejected {totals[2]:,}"
     )
 

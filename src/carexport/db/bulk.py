@@ -1,8 +1,10 @@
-"""Bulk writes of whole frames inside the caller's transaction.
+"""Bulk writes and reads of whole frames inside the caller's transaction.
 
-PostgreSQL gets COPY ... FROM STDIN in CSV form (Polars writes the CSV, so no Python
-object is made per row); SQLite gets one executemany. Both join the session's open
-transaction, so a bulk write commits or rolls back with everything else.
+Writes: PostgreSQL gets COPY ... FROM STDIN in CSV form (Polars writes the CSV, so no
+Python object is made per row); SQLite gets one executemany. Reads (read_frame):
+PostgreSQL gets COPY (query) TO STDOUT, parsed by Polars; SQLite the driver's tuples,
+with dates and times parsed by Polars rather than one Python object per cell. All of it
+joins the session's open transaction, so it commits or rolls back with everything else.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, Select, String, Table, select
 from sqlalchemy.orm import Session
 
 _CHUNK_ROWS = 200_000
@@ -46,7 +48,10 @@ def _executemany(session: Session, insert: str, frame: pl.DataFrame) -> None:
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         for start in range(0, frame.height, _CHUNK_ROWS):
-            cursor.executemany(f"{insert} VALUES ({marks})", frame.slice(start, _CHUNK_ROWS).rows())
+            part = frame.slice(start, _CHUNK_ROWS)
+            # Columns to Python lists, zipped as the driver reads: cheaper than .rows().
+            rows = zip(*(s.to_list() for s in part.iter_columns()), strict=True)
+            cursor.executemany(f"{insert} VALUES ({marks})", rows)
     finally:
         cursor.close()
 
@@ -82,6 +87,72 @@ def _dates_as_text(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t in (pl.Date, pl.Datetime)]
     )
+
+
+def read_frame(
+    session: Session, query: Select[Any], schema: dict[str, pl.DataType]
+) -> pl.DataFrame:
+    """The rows of query as a frame with schema (one entry per selected column, in order).
+    Datetimes come back as UTC (Datetime("us", "UTC")); dates as dates."""
+    connection = session.connection()
+    dbapi = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        sql = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+        buffer = io.BytesIO()
+        with dbapi.cursor() as cursor:  # type: ignore[union-attr]
+            # Times printed in UTC whatever the server's zone; only for this transaction.
+            cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+            with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+                for block in copy:
+                    buffer.write(block)
+        text = (
+            pl.read_csv(
+                buffer.getvalue(),
+                has_header=False,
+                new_columns=list(schema),
+                schema_overrides=dict.fromkeys(schema, pl.String),
+                infer_schema=False,
+            )
+            if buffer.tell()
+            else pl.DataFrame(schema=dict.fromkeys(schema, pl.String))
+        )
+        return text.select(_typed(c, t, booleans="t") for c, t in schema.items())
+    compiled = query.compile(dialect=connection.dialect)
+    params = [compiled.params[name] for name in (compiled.positiontup or [])]
+    cursor = dbapi.cursor()  # type: ignore[union-attr]
+    try:
+        rows = cursor.execute(str(compiled), params).fetchall()
+    finally:
+        cursor.close()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
+    raw = pl.DataFrame(
+        {
+            # strict=False: SQLite gives booleans as 0/1.
+            c: pl.Series(
+                c, values, dtype=pl.String if t in (pl.Date, pl.Datetime) else t, strict=False
+            )
+            for (c, t), values in zip(schema.items(), columns, strict=True)
+        },
+        schema={c: (pl.String if t in (pl.Date, pl.Datetime) else t) for c, t in schema.items()},
+    )
+    return raw.select(_typed(c, t, booleans=None) for c, t in schema.items())
+
+
+def _typed(column: str, dtype: pl.DataType, *, booleans: str | None) -> pl.Expr:
+    """A column read as text (or as the driver gave it) to its type."""
+    value = pl.col(column)
+    if isinstance(dtype, pl.Datetime):
+        # "2027-01-05 10:00:00.000000+00:00" (SQLite) or "2027-01-05 10:00:00+00" (COPY).
+        return (
+            value.str.replace(r"\+00(:00)?$", "")
+            .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
+            .dt.replace_time_zone("UTC")
+        )
+    if dtype == pl.Date:
+        return value.str.to_date("%Y-%m-%d")
+    if dtype == pl.Boolean and booleans:
+        return value == booleans
+    return value.cast(dtype)
 
 
 def chunks(values: Sequence[str], size: int = 5000) -> list[Sequence[str]]:
@@ -126,10 +197,27 @@ def rows_for_keys(
     against a temporary table however many values there are."""
     keys = pl.DataFrame({key: list(values)}, schema={key: pl.String})
     with temporary_table(session, f"tmp_{table.__tablename__}_{key}", keys) as wanted:
-        return list(
-            session.execute(
-                select(*columns)
-                .join(wanted, getattr(wanted.c, key) == getattr(table, key))
-                .where(table.org_id == org_id)
-            ).all()
-        )
+        return list(session.execute(_keyed(table, key, wanted, columns, org_id)).all())
+
+
+def frame_for_keys(
+    session: Session,
+    table: Any,
+    key: str,
+    values: Sequence[str],
+    schema: dict[str, pl.DataType],
+    org_id: str,
+) -> pl.DataFrame:
+    """rows_for_keys as a frame (read_frame): the columns of schema, named as the table's."""
+    keys = pl.DataFrame({key: list(values)}, schema={key: pl.String})
+    columns = [getattr(table, c) for c in schema]
+    with temporary_table(session, f"tmp_{table.__tablename__}_{key}", keys) as wanted:
+        return read_frame(session, _keyed(table, key, wanted, columns, org_id), schema)
+
+
+def _keyed(table: Any, key: str, wanted: Table, columns: Sequence[Any], org_id: str) -> Any:
+    return (
+        select(*columns)
+        .join(wanted, getattr(wanted.c, key) == getattr(table, key))
+        .where(table.org_id == org_id)
+    )

@@ -47,6 +47,17 @@ STATUS_OF = {
 }
 PRESENT_CODES = ("RELEASED", "GATE_OUT", "ARRIVED", "DISCHARGED", "LOADED", "EXPORT_CLEARED")
 
+# An event as sent: every cell text, checked and typed by typed_events.
+RAW_COLUMNS = (
+    "event_id",
+    "vin",
+    "code",
+    "node",
+    "lane_id",
+    "event_time",
+    "reported_time",
+    "source",
+)
 EVENT_SCHEMA: dict[str, pl.DataType] = {
     "event_id": pl.String(),
     "vin": pl.String(),
@@ -146,9 +157,11 @@ def typed_events(
     good = frame.filter(pl.col("_reason").is_null()).with_columns(
         pl.col("_time").alias("event_time"), pl.col("_reported").alias("reported_time")
     )
-    good = good.with_columns(
-        pl.coalesce(pl.col("event_id").str.strip_chars(), content_ids(good)).alias("event_id")
-    )
+    good = good.with_columns(pl.col("event_id").str.strip_chars())
+    missing = good.filter(pl.col("event_id").is_null())
+    if missing.height:  # hashing is per row in Python: only for events sent without an id
+        hashed = missing.with_columns(content_ids(missing).alias("event_id"))
+        good = pl.concat([good.filter(pl.col("event_id").is_not_null()), hashed]).sort("_row")
     return good.select([pl.col(c).cast(t) for c, t in EVENT_SCHEMA.items()] + ["_row"]), problems
 
 

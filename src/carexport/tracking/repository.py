@@ -12,10 +12,17 @@ import polars as pl
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from carexport.db.bulk import insert_frame, rows_for_keys, temporary_table, upsert_frame
+from carexport.db.bulk import (
+    frame_for_keys,
+    insert_frame,
+    read_frame,
+    temporary_table,
+    upsert_frame,
+)
 from carexport.orders.tables import OrderRow, VehicleRow
 from carexport.tracking.eta import LANES_SCHEMA
 from carexport.tracking.events import EVENT_SCHEMA
+from carexport.tracking.milestones import PACKED_SCHEMA
 from carexport.tracking.tables import (
     EtaRevisionRow,
     EventRow,
@@ -33,7 +40,7 @@ def vin_context(session: Session, org_id: str, vins: pl.DataFrame) -> pl.DataFra
     previous_eta, previous_eta_p90."""
     plan, status, listed = VehiclePlanRow, VehicleStatusRow, VehicleRow
     with temporary_table(session, "tmp_ingest_vins", vins.select("vin")) as wanted:
-        rows = session.execute(
+        query = (
             select(
                 wanted.c.vin,
                 listed.vin.is_not(None) | plan.vin.is_not(None),
@@ -48,50 +55,25 @@ def vin_context(session: Session, org_id: str, vins: pl.DataFrame) -> pl.DataFra
             .outerjoin(plan, (plan.org_id == org_id) & (plan.vin == wanted.c.vin))
             .outerjoin(status, (status.org_id == org_id) & (status.vin == wanted.c.vin))
             .outerjoin(listed, (listed.org_id == org_id) & (listed.vin == wanted.c.vin))
-        ).all()
-    frame = pl.DataFrame(
-        [
-            (v, bool(k), p, d, m, n, _naive_or_none(e), _naive_or_none(e90))
-            for v, k, p, d, m, n, e, e90 in rows
-        ],
-        orient="row",
-        schema={
-            "vin": pl.String,
-            "known": pl.Boolean,
-            "plan_id": pl.String,
-            "due_date": pl.Date,
-            "milestones": pl.String,
-            "events": pl.Int64,
-            "previous_eta": pl.Datetime("us"),
-            "previous_eta_p90": pl.Datetime("us"),
-        },
-    )
-    return frame.with_columns(_utc("previous_eta"), _utc("previous_eta_p90"))
-
-
-def _naive_or_none(value: dt.datetime | None) -> dt.datetime | None:
-    return _naive_utc(value) if value is not None else None
+        )
+        return read_frame(
+            session,
+            query,
+            {
+                "vin": pl.String(),
+                "known": pl.Boolean(),
+                "plan_id": pl.String(),
+                "due_date": pl.Date(),
+                "milestones": pl.String(),
+                "events": pl.Int64(),
+                "previous_eta": pl.Datetime("us", "UTC"),
+                "previous_eta_p90": pl.Datetime("us", "UTC"),
+            },
+        )
 
 
 def events_of(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
-    rows = rows_for_keys(
-        session, EventRow, "vin", vins, [getattr(EventRow, c) for c in EVENT_SCHEMA], org_id
-    )
-    return _events_frame(rows)
-
-
-def _events_frame(rows: list[Any]) -> pl.DataFrame:
-    # Datetimes come back aware (PostgreSQL, in its session zone) or naive UTC (SQLite).
-    naive = [tuple(_naive_utc(v) if isinstance(v, dt.datetime) else v for v in r) for r in rows]
-    frame = pl.DataFrame(
-        naive,
-        orient="row",
-        schema={
-            c: (pl.Datetime("us") if isinstance(t, pl.Datetime) else t)
-            for c, t in EVENT_SCHEMA.items()
-        },
-    )
-    return frame.with_columns(_utc("event_time"), _utc("reported_time"))
+    return frame_for_keys(session, EventRow, "vin", vins, EVENT_SCHEMA, org_id)
 
 
 def insert_events(session: Session, org_id: str, events: pl.DataFrame) -> int:
@@ -121,32 +103,34 @@ def store_vehicle_plans(session: Session, org_id: str, plans: pl.DataFrame) -> N
     )
 
 
+PLAN_SCHEMA: dict[str, pl.DataType] = {
+    "vin": pl.String(),
+    "plan_id": pl.String(),
+    "due_date": pl.Date(),
+    "milestones": pl.String(),
+}
+
+
 def plans_of(session: Session, org_id: str, vins: list[str] | None = None) -> pl.DataFrame:
     """vin, plan_id, due_date, milestones (packed) of the given VINs, or of all."""
-    columns = [
-        VehiclePlanRow.vin,
-        VehiclePlanRow.plan_id,
-        VehiclePlanRow.due_date,
-        VehiclePlanRow.milestones,
-    ]
-    if vins is None:
-        rows = session.execute(select(*columns).where(VehiclePlanRow.org_id == org_id)).all()
-    elif len(vins) == 1:  # one vehicle (the API): a plain key lookup, no temporary table
-        rows = session.execute(
-            select(*columns).where(VehiclePlanRow.org_id == org_id, VehiclePlanRow.vin == vins[0])
-        ).all()
-    else:
-        rows = rows_for_keys(session, VehiclePlanRow, "vin", vins, columns, org_id)
-    return pl.DataFrame(
-        [tuple(r) for r in rows],
-        orient="row",
-        schema={
-            "vin": pl.String,
-            "plan_id": pl.String,
-            "due_date": pl.Date,
-            "milestones": pl.String,
-        },
-    )
+    return _of_vins(session, org_id, VehiclePlanRow, PLAN_SCHEMA, vins)
+
+
+def _of_vins(
+    session: Session,
+    org_id: str,
+    table: Any,
+    schema: dict[str, pl.DataType],
+    vins: list[str] | None,
+) -> pl.DataFrame:
+    """Rows of an organisation's VIN-keyed table: all, one (a key lookup, as the API asks),
+    or many (one temporary-table join)."""
+    if vins is not None and len(vins) != 1:
+        return frame_for_keys(session, table, "vin", vins, schema, org_id)
+    query = select(*(getattr(table, c) for c in schema)).where(table.org_id == org_id)
+    if vins is not None:
+        query = query.where(table.vin == vins[0])
+    return read_frame(session, query, schema)
 
 
 def lane_model(session: Session, org_id: str) -> pl.DataFrame:
@@ -291,28 +275,24 @@ def insert_eta_revisions(session: Session, org_id: str, revisions: pl.DataFrame)
     )
 
 
-def _utc(column: str) -> pl.Expr:
-    return pl.col(column).dt.replace_time_zone("UTC")
-
-
 STATUS_SCHEMA: dict[str, pl.DataType] = {
     "vin": pl.String(),
     "status": pl.String(),
     "location": pl.String(),
     "last_event_id": pl.String(),
     "last_code": pl.String(),
-    "last_event_time": pl.Datetime("us"),
+    "last_event_time": pl.Datetime("us", "UTC"),
     "events": pl.Int64(),
-    "delivered_at": pl.Datetime("us"),
+    "delivered_at": pl.Datetime("us", "UTC"),
     "on_hold": pl.Boolean(),
     "damaged": pl.Boolean(),
     "sequence_violations": pl.Int64(),
     "plan_id": pl.String(),
     "matched_seq": pl.Int64(),
-    "matched_at": pl.Datetime("us"),
+    "matched_at": pl.Datetime("us", "UTC"),
     "delay_hours": pl.Float64(),
-    "eta": pl.Datetime("us"),
-    "eta_p90": pl.Datetime("us"),
+    "eta": pl.Datetime("us", "UTC"),
+    "eta_p90": pl.Datetime("us", "UTC"),
     "due_date": pl.Date(),
     "days_late": pl.Int64(),
 }
@@ -320,37 +300,14 @@ STATUS_SCHEMA: dict[str, pl.DataType] = {
 
 def all_statuses(session: Session, org_id: str, vins: list[str] | None = None) -> pl.DataFrame:
     """The status rows of the given VINs, or of all the organisation's."""
-    columns = [getattr(VehicleStatusRow, c) for c in STATUS_SCHEMA]
-    query = select(*columns).where(VehicleStatusRow.org_id == org_id)
-    if vins is not None and len(vins) != 1:
-        found = rows_for_keys(session, VehicleStatusRow, "vin", vins, columns, org_id)
-    else:
-        if vins is not None:
-            query = query.where(VehicleStatusRow.vin == vins[0])
-        found = list(session.execute(query).all())
-    rows = [tuple(r) for r in found]
-    # Datetimes come back aware (PostgreSQL) or naive UTC (SQLite): make them naive first.
-    rows = [tuple(_naive_utc(v) if isinstance(v, dt.datetime) else v for v in r) for r in rows]
-    frame = pl.DataFrame(rows, orient="row", schema=STATUS_SCHEMA)
-    return frame.with_columns(
-        *(_utc(c) for c, t in STATUS_SCHEMA.items() if isinstance(t, pl.Datetime))
-    )
-
-
-def _naive_utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+    return _of_vins(session, org_id, VehicleStatusRow, STATUS_SCHEMA, vins)
 
 
 def vehicle_history(session: Session, org_id: str, vin: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A VIN's current plan (packed) and its reported events, oldest first."""
     columns = [getattr(EventRow, c) for c in EVENT_SCHEMA]
-    events = _events_frame(
-        list(
-            session.execute(
-                select(*columns).where(EventRow.org_id == org_id, EventRow.vin == vin)
-            ).all()
-        )
-    )
+    query = select(*columns).where(EventRow.org_id == org_id, EventRow.vin == vin)
+    events = read_frame(session, query, EVENT_SCHEMA)
     return plans_of(session, org_id, [vin]), events.sort("event_time", "event_id")
 
 
@@ -394,33 +351,14 @@ def list_statuses(
 
 
 def expected_of_plan(session: Session, org_id: str, plan_id: str) -> pl.DataFrame:
-    rows = session.execute(
-        select(
-            ExpectedMilestoneRow.vin,
-            ExpectedMilestoneRow.seq,
-            ExpectedMilestoneRow.code,
-            ExpectedMilestoneRow.node,
-            ExpectedMilestoneRow.lane_id,
-            ExpectedMilestoneRow.planned_at,
-        ).where(ExpectedMilestoneRow.org_id == org_id, ExpectedMilestoneRow.plan_id == plan_id)
-    ).all()
-    frame = pl.DataFrame(
-        [(v, s, c, n, lane, _naive_utc(at)) for v, s, c, n, lane, at in rows],
-        orient="row",
-        schema={
-            "vin": pl.String,
-            "seq": pl.Int64,
-            "code": pl.String,
-            "node": pl.String,
-            "lane_id": pl.String,
-            "planned_at": pl.Datetime("us"),
-        },
+    table = ExpectedMilestoneRow
+    schema = PACKED_SCHEMA
+    query = select(*(getattr(table, c) for c in schema)).where(
+        table.org_id == org_id, table.plan_id == plan_id
     )
-    return frame.with_columns(_utc("planned_at"))
+    return read_frame(session, query, schema)
 
 
 def all_events(session: Session, org_id: str) -> pl.DataFrame:
     columns = [getattr(EventRow, c) for c in EVENT_SCHEMA]
-    return _events_frame(
-        list(session.execute(select(*columns).where(EventRow.org_id == org_id)).all())
-    )
+    return read_frame(session, select(*columns).where(EventRow.org_id == org_id), EVENT_SCHEMA)

@@ -19,22 +19,11 @@ from carexport.errors import CarexportError, Problem
 from carexport.network.tables import NodeRow
 from carexport.tracking import repository
 from carexport.tracking.eta import anchors, etas, finish, project
-from carexport.tracking.events import EVENT_SCHEMA, statuses, typed_events
+from carexport.tracking.events import EVENT_SCHEMA, RAW_COLUMNS, statuses, typed_events
 from carexport.tracking.exceptions import find_exceptions
 from carexport.tracking.learn import lane_quantiles
 from carexport.tracking.milestones import unpack
 from carexport.tracking.tables import RejectedEventRow
-
-RAW_COLUMNS = (
-    "event_id",
-    "vin",
-    "code",
-    "node",
-    "lane_id",
-    "event_time",
-    "reported_time",
-    "source",
-)
 
 
 @dataclass
@@ -52,9 +41,14 @@ def raw_frame(items: list[dict[str, object]]) -> pl.DataFrame:
     data = {
         c: [None if item.get(c) is None else str(item[c]) for item in items] for c in RAW_COLUMNS
     }
+    return numbered(pl.DataFrame(data, schema=dict.fromkeys(RAW_COLUMNS, pl.String)))
+
+
+def numbered(frame: pl.DataFrame, first_row: int = 1) -> pl.DataFrame:
+    """Raw events (text cells) with their position, for error reports."""
     return (
-        pl.DataFrame(data, schema=dict.fromkeys(RAW_COLUMNS, pl.String))
-        .with_row_index("_row", offset=1)
+        frame.select(RAW_COLUMNS)
+        .with_row_index("_row", offset=first_row)
         .with_columns(pl.col("_row").cast(pl.Int64))
     )
 
@@ -72,11 +66,7 @@ def read_event_file(path: Path) -> pl.DataFrame:
     frame = pl.read_csv(path, infer_schema=False)
     missing = [c for c in RAW_COLUMNS if c not in frame.columns]
     frame = frame.with_columns([pl.lit(None, pl.String).alias(c) for c in missing])
-    return (
-        frame.select(RAW_COLUMNS)
-        .with_row_index("_row", offset=2)
-        .with_columns(pl.col("_row").cast(pl.Int64))
-    )
+    return numbered(frame, first_row=2)  # row 1 is the header
 
 
 def ingest(
@@ -312,10 +302,10 @@ def exceptions(
 
 def simulated_events(
     session: Session, org_id: str, plan_id: str, *, until: dt.datetime, seed: int = 0
-) -> list[dict[str, object]]:
-    """Simulated event records for a stored plan, up to `until` (see tracking.simulate)."""
+) -> pl.DataFrame:
+    """Simulated raw events for a stored plan, up to `until` (see tracking.simulate)."""
     from carexport.network import repository as network_repository
-    from carexport.tracking.simulate import simulate
+    from carexport.tracking.simulate import simulate_frame
 
     expected = repository.expected_of_plan(session, org_id, plan_id)
     if expected.is_empty():
@@ -345,4 +335,4 @@ def simulated_events(
         },
     )
     kinds = {n.id: n.kind.value for n in network.nodes.values()}
-    return simulate(expected, lanes, kinds, until=until, seed=seed)
+    return simulate_frame(expected, lanes, kinds, until=until, seed=seed)

@@ -1,7 +1,10 @@
 """Realistic event streams from a stored plan's expected milestones (pure, seeded).
 
 Each vehicle walks its expected milestones; delays accumulate along the way:
-- transit on each leg drawn around the lane's typical days within its min/max spread;
+- transit on each leg drawn around the lane's typical days within its min/max spread,
+  times a bias of the lane's own: a lane's real mean transit differs from its published
+  figure (log-normal, sd 15%, 8% slow on average). This is the simulator's assumption, and
+  what learned ETAs can exploit; with no bias, learned and planned transit would agree;
 - congestion at border crossings and ports (extra hours, exponential);
 - one vessel delay: every vehicle on one ocean departure loses a few days;
 - a few damages (DAMAGE_REPORTED at a node already reached);
@@ -10,7 +13,8 @@ Only events that happened by `until` are produced.
 
 Input: expected (vin, seq, code, node, lane_id, planned_at UTC); lanes: lane_id,
 transit_days, transit_days_min, transit_days_max, mode; node_kind: node -> kind.
-Output: raw event records (dicts of text cells) ready for tracking.service.ingest.
+Output: raw events (text cells, tracking.service.RAW_COLUMNS) ready for ingest; made
+with vectorised frame operations, so ten million events take seconds.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+
+from carexport.tracking.events import RAW_COLUMNS
 
 CONGESTED = ("border_crossing", "seaport")
 
@@ -31,20 +37,56 @@ def simulate(
     until: dt.datetime,
     seed: int = 0,
     damage_rate: float = 0.003,
+) -> list[dict[str, object]]:
+    """simulate_frame as records (dicts), for small streams and tests."""
+    frame = simulate_frame(
+        expected, lanes, node_kind, until=until, seed=seed, damage_rate=damage_rate
+    )
+    return [{k: v for k, v in r.items() if v is not None} for r in frame.to_dicts()]
+
+
+def simulate_frame(
+    expected: pl.DataFrame,
+    lanes: pl.DataFrame,
+    node_kind: dict[str, str],
+    *,
+    until: dt.datetime,
+    seed: int = 0,
+    damage_rate: float = 0.003,
     duplicate_rate: float = 0.02,
     late_report_rate: float = 0.03,
     vessel_delay_days: float = 4.0,
-) -> list[dict[str, object]]:
+    lane_bias_sd: float = 0.15,
+    lane_bias_mean: float = 0.08,
+) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
-    frame = expected.sort("vin", "seq").join(lanes, on="lane_id", how="left")
+    lane_ids = sorted(lanes["lane_id"].to_list())
+    bias = pl.DataFrame(
+        {
+            "lane_id": lane_ids,
+            "_bias": np.exp(rng.normal(np.log1p(lane_bias_mean), lane_bias_sd, len(lane_ids))),
+        }
+    )
+    frame = (
+        expected.sort("vin", "seq")
+        .join(lanes, on="lane_id", how="left")
+        .join(bias, on="lane_id", how="left")
+    )
     n = frame.height
     if n == 0:
-        return []
+        return pl.DataFrame(schema=dict.fromkeys(RAW_COLUMNS, pl.String))
     is_arrival = (frame["code"] == "ARRIVED").to_numpy()
     spread = (
         frame["transit_days_max"].fill_null(0) - frame["transit_days_min"].fill_null(0)
     ).to_numpy().astype(float) / 4.0
-    transit_noise_h = np.where(is_arrival, rng.normal(0.0, np.maximum(spread, 0.1)) * 24.0, 0.0)
+    biased_h = (
+        (frame["_bias"].fill_null(1.0) - 1.0).to_numpy()
+        * frame["transit_days"].fill_null(0).to_numpy()
+        * 24.0
+    )
+    transit_noise_h = np.where(
+        is_arrival, rng.normal(0.0, np.maximum(spread, 0.1)) * 24.0 + biased_h, 0.0
+    )
     kinds = frame["node"].replace_strict(node_kind, default="").to_numpy()
     congestion_h = np.where(
         np.isin(kinds, CONGESTED) & (frame["code"] == "DEPARTED").to_numpy(),
@@ -95,41 +137,39 @@ def simulate(
         (pl.col("event_time") + pl.duration(seconds=pl.col("_lag_s"))).alias("reported_time")
     )
     happened = frame.filter(pl.col("event_time") <= pl.lit(until))
-    records = [
-        {
-            "event_id": f"SIM{seed}-{vin}-{seq}",
-            "vin": vin,
-            "code": code,
-            "node": node,
-            "lane_id": lane_id,
-            "event_time": _iso(t),
-            "reported_time": _iso(r),
-            "source": "simulator",
-        }
-        for vin, seq, code, node, lane_id, t, r in happened.select(
-            "vin", "seq", "code", "node", "lane_id", "event_time", "reported_time"
-        ).iter_rows()
-        if r <= until  # not reported yet otherwise
-    ]
-    vins = happened["vin"].unique().sort().to_list()
-    damaged = [vins[i] for i in np.flatnonzero(rng.random(len(vins)) < damage_rate)]
-    last_seen = happened.group_by("vin").agg(pl.col("node").last(), pl.col("event_time").last())
-    for vin, node, at in last_seen.filter(pl.col("vin").is_in(damaged)).iter_rows():
-        records.append(
-            {
-                "event_id": f"SIM{seed}-{vin}-damage",
-                "vin": vin,
-                "code": "DAMAGE_REPORTED",
-                "node": node,
-                "event_time": _iso(at + dt.timedelta(hours=1)),
-                "source": "simulator",
-            }
+    reported = happened.filter(pl.col("reported_time") <= pl.lit(until))  # else not sent yet
+    moves = reported.select(
+        pl.format("SIM{}-{}-{}", pl.lit(seed), "vin", "seq").alias("event_id"),
+        "vin",
+        "code",
+        "node",
+        "lane_id",
+        _iso("event_time").alias("event_time"),
+        _iso("reported_time").alias("reported_time"),
+    )
+    vins = happened["vin"].unique().sort()
+    damaged = vins.filter(pl.Series(rng.random(vins.len()) < damage_rate))
+    damages = (
+        happened.filter(pl.col("vin").is_in(damaged.implode()))
+        .group_by("vin")
+        .agg(pl.col("node").last(), pl.col("event_time").last())
+        .sort("vin")
+        .select(
+            pl.format("SIM{}-{}-damage", pl.lit(seed), "vin").alias("event_id"),
+            "vin",
+            pl.lit("DAMAGE_REPORTED").alias("code"),
+            "node",
+            pl.lit(None, pl.String).alias("lane_id"),
+            _iso(pl.col("event_time") + pl.duration(hours=1)).alias("event_time"),
+            pl.lit(None, pl.String).alias("reported_time"),
         )
-    duplicates = [records[i] for i in np.flatnonzero(rng.random(len(records)) < duplicate_rate)]
-    records.extend(dict(r) for r in duplicates)
-    order = rng.permutation(len(records))
-    return [records[i] for i in order]
+    )
+    records = pl.concat([moves, damages]).with_columns(pl.lit("simulator").alias("source"))
+    repeats = records.filter(pl.Series(rng.random(records.height) < duplicate_rate))
+    records = pl.concat([records, repeats])
+    return records[rng.permutation(records.height)].select(RAW_COLUMNS)
 
 
-def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+def _iso(value: pl.Expr | str) -> pl.Expr:
+    column = pl.col(value) if isinstance(value, str) else value
+    return column.dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")

@@ -1,0 +1,186 @@
+"""Benchmark: ingest milestone events through `carexport events import` into SQLite and
+PostgreSQL, vehicle status, ETAs and revisions included.
+
+The world (bench/tracking_world.py): the Chongqing network, an order book of --vins VINs
+imported the real way, every VIN's current plan, and --events simulated events over them
+(shuffled, with duplicates, damages and late reports) in one CSV file. Two runs:
+
+  * one file:  the whole file in one `carexport events import` (one transaction), into
+               a database with no events yet;
+  * daily:     the same events cut into one file per day of event time, imported one
+               after the other, so most batches meet VINs with history (the steady state).
+               Run in this process with the code the command runs (read_event_file,
+               ingest, commit), as a service would: not ~2 s of process start per file.
+
+The one-file run is timed end to end around the command (process start, read, checks,
+writes, commit). Beside them, in the same run: the floor, `raw`, reading the same CSV with Polars
+and copying its rows into a bare 8-column text table (COPY on PostgreSQL, one executemany
+on SQLite), one transaction. Goal (issue 5): >= 150,000 events/s and >= 60% of the raw
+rate, on both databases.
+
+    uv run python bench/bench_tracking_ingest.py                       # 1M VINs, 10M events
+    uv run python bench/bench_tracking_ingest.py --vins 100000 --events 1000000
+    uv run python bench/bench_tracking_ingest.py --smoke               # seconds; what CI runs
+
+PostgreSQL is used when CAREXPORT_TEST_DATABASE_URL (or --pg URL) names a server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import text
+
+from carexport.db.bulk import insert_frame
+from carexport.db.session import make_engine, unit_of_work
+from carexport.tracking.events import RAW_COLUMNS, parse_time
+from common import database
+from tracking_world import ORG, events, load_world, make_world
+
+GOAL_RATE = 150_000
+GOAL_SHARE = 0.60
+
+
+def import_file(url: str, path: Path) -> float:
+    """`carexport events import FILE`, timed around the whole process."""
+    command = [str(Path(sys.executable).with_name("carexport")), "events", "import", str(path)]
+    env = {**os.environ, "CAREXPORT_DATABASE_URL": url, "CAREXPORT_ORG_ID": ORG}
+    start = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"import of {path.name} failed:\n{result.stdout}\n{result.stderr}")
+    return elapsed
+
+
+def counts(url: str) -> tuple[int, int, int]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        found = tuple(
+            int(conn.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar_one())
+            for t in ("tracking_event", "vehicle_status", "eta_revision")
+        )
+    engine.dispose()
+    return found[0], found[1], found[2]
+
+
+def raw_floor(url: str, path: Path) -> float:
+    """Read the CSV and copy its rows into a bare text table: moving the bytes, no more."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        columns = ", ".join(f'"{c}" TEXT' for c in RAW_COLUMNS)
+        conn.execute(text(f'CREATE TABLE "raw_event" ({columns})'))
+    start = time.perf_counter()
+    frame = pl.read_csv(path, infer_schema=False)
+    with unit_of_work(engine) as session:
+        insert_frame(session, "raw_event", frame)
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return elapsed
+
+
+def import_in_process(url: str, paths: list[Path]) -> float:
+    """What `carexport events import` does for each file, in this process."""
+    from carexport.tracking.service import ingest, read_event_file
+
+    engine = make_engine(url)
+    start = time.perf_counter()
+    for path in paths:
+        raw = read_event_file(path)
+        with unit_of_work(engine) as session:
+            ingest(session, ORG, raw, source=path.name)
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return elapsed
+
+
+def daily_files(frame: pl.DataFrame, folder: Path) -> list[Path]:
+    folder.mkdir(exist_ok=True)
+    days = frame.with_columns(parse_time("event_time").dt.date().alias("_day"))
+    paths = []
+    for (day,), part in days.sort("_day").group_by("_day", maintain_order=True):
+        path = folder / f"events-{day}.csv"
+        part.drop("_day").write_csv(path)
+        paths.append(path)
+    return paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vins", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run (CI)")
+    parser.add_argument("--no-daily", action="store_true", help="skip the daily-files run")
+    parser.add_argument("--pg", default=os.environ.get("CAREXPORT_TEST_DATABASE_URL"))
+    args = parser.parse_args()
+    vins, count = (2_000, 20_000) if args.smoke else (args.vins, args.events)
+    backends = ["sqlite"] + (["postgresql"] if args.pg else [])
+
+    with tempfile.TemporaryDirectory(prefix="carexport-bench-") as folder:
+        workdir = Path(folder)
+        t0 = time.perf_counter()
+        world = make_world(vins, workdir=workdir)
+        stream = events(world, count=count)
+        path = workdir / "events.csv"
+        stream.write_csv(path)
+        print(
+            f"world: {world.vehicles.height:,} VINs, {world.milestones.height:,} expected "
+            f"milestones; {stream.height:,} events ({stream['vin'].n_unique():,} VINs, "
+            f"{path.stat().st_size / 1e6:,.0f} MB CSV) made in {time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
+        days = [] if args.no_daily else daily_files(stream, workdir / "daily")
+        rows = []
+        for backend in backends:
+            with database(backend, workdir, args.pg) as url:
+                raw_s = raw_floor(url, path)
+            with database(backend, workdir, args.pg) as url:
+                load_world(url, world)
+                one_s = import_file(url, path)
+                stored, statuses, revisions = counts(url)
+            print(
+                f"{backend}: one file {one_s:.1f} s; stored {stored:,} events, "
+                f"{statuses:,} statuses, {revisions:,} ETA revisions",
+                flush=True,
+            )
+            daily_s = None
+            if days:
+                with database(backend, workdir, args.pg) as url:
+                    load_world(url, world)
+                    daily_s = import_in_process(url, days)
+                    if counts(url)[:2] != (stored, statuses):
+                        raise SystemExit("daily files stored other events than the one file")
+                print(f"{backend}: {len(days)} daily files {daily_s:.1f} s", flush=True)
+            rows.append((backend, stream.height, stored, raw_s, one_s, daily_s))
+
+    print()
+    print(
+        f"{'backend':<11}{'events':>12}{'stored':>12}{'raw s':>8}{'raw ev/s':>11}"
+        f"{'import s':>10}{'ev/s':>10}{'% raw':>7}{'daily s':>9}{'ev/s':>10}{'% raw':>7}"
+    )
+    for backend, sent, stored, raw_s, one_s, daily_s in rows:
+        raw_rate = sent / raw_s
+        line = (
+            f"{backend:<11}{sent:>12,}{stored:>12,}{raw_s:>8.1f}{raw_rate:>11,.0f}"
+            f"{one_s:>10.1f}{sent / one_s:>10,.0f}{100 * sent / one_s / raw_rate:>7.0f}"
+        )
+        if daily_s is not None:
+            line += (
+                f"{daily_s:>9.1f}{sent / daily_s:>10,.0f}{100 * sent / daily_s / raw_rate:>7.0f}"
+            )
+        print(line)
+    print(
+        f"goal: >= {GOAL_RATE:,} events/s and >= {GOAL_SHARE:.0%} of the raw rate "
+        "(events sent, duplicates included, per second of the whole command)"
+    )
+
+
+if __name__ == "__main__":
+    main()
