@@ -180,6 +180,8 @@ def temporary_table(session: Session, name: str, frame: pl.DataFrame) -> Iterato
     table.create(connection)
     try:
         insert_frame(session, name, frame)
+        # Row counts for the planner, so that it drives joins from the (small) key table.
+        connection.exec_driver_sql(f'ANALYZE "{name}"')
         yield table
     finally:
         table.drop(connection)
@@ -195,9 +197,8 @@ def rows_for_keys(
 ) -> list[Any]:
     """Rows of an organisation's table whose `key` column is in values, read with one join
     against a temporary table however many values there are."""
-    keys = pl.DataFrame({key: list(values)}, schema={key: pl.String})
-    with temporary_table(session, f"tmp_{table.__tablename__}_{key}", keys) as wanted:
-        return list(session.execute(_keyed(table, key, wanted, columns, org_id)).all())
+    with _wanted(session, table, key, values, org_id) as wanted:
+        return list(session.execute(_keyed(table, key, wanted, columns)).all())
 
 
 def frame_for_keys(
@@ -209,15 +210,28 @@ def frame_for_keys(
     org_id: str,
 ) -> pl.DataFrame:
     """rows_for_keys as a frame (read_frame): the columns of schema, named as the table's."""
-    keys = pl.DataFrame({key: list(values)}, schema={key: pl.String})
     columns = [getattr(table, c) for c in schema]
+    with _wanted(session, table, key, values, org_id) as wanted:
+        return read_frame(session, _keyed(table, key, wanted, columns), schema)
+
+
+@contextmanager
+def _wanted(
+    session: Session, table: Any, key: str, values: Sequence[str], org_id: str
+) -> Iterator[Table]:
+    keys = pl.DataFrame(
+        {"org_id": [org_id] * len(values), key: list(values)},
+        schema={"org_id": pl.String, key: pl.String},
+    )
     with temporary_table(session, f"tmp_{table.__tablename__}_{key}", keys) as wanted:
-        return read_frame(session, _keyed(table, key, wanted, columns, org_id), schema)
+        yield wanted
 
 
-def _keyed(table: Any, key: str, wanted: Table, columns: Sequence[Any], org_id: str) -> Any:
-    return (
-        select(*columns)
-        .join(wanted, getattr(wanted.c, key) == getattr(table, key))
-        .where(table.org_id == org_id)
+def _keyed(table: Any, key: str, wanted: Table, columns: Sequence[Any]) -> Any:
+    # The organisation comes from the key table, not from a constant: with a constant on
+    # the big table's leading key column, SQLite would scan the organisation's rows and
+    # probe the key table, instead of probing the big table once per key.
+    return select(*columns).join(
+        wanted,
+        (wanted.c.org_id == table.org_id) & (getattr(wanted.c, key) == getattr(table, key)),
     )

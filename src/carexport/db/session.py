@@ -41,6 +41,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # The default page cache is 2 MB: a batch that probes the event table once per VIN
+    # would read most pages from the OS again and again. 256 MB is an upper bound, only
+    # used as pages are touched; temporary tables stay in memory rather than in files.
+    cursor.execute("PRAGMA cache_size=-262144")
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 

@@ -211,56 +211,38 @@ def status_of(session: Session, org_id: str, vin: str) -> VehicleStatusRow | Non
 
 
 def vin_dimensions(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
-    """vin, brand, market, due_date of each VIN's order."""
+    """vin, brand, market, due_date of each VIN's order (a VIN of an order's VIN list, or
+    a numbered slot ORDER#0001 of an order without one)."""
     keys = (
         pl.DataFrame({"vin": vins}, schema={"vin": pl.String})
         .unique()
         .with_columns(pl.col("vin").str.split("#").list.first().alias("_slot_order"))
     )
-    with temporary_table(session, "tmp_dim_vins", keys.select("vin")) as wanted:
-        listed = session.execute(
-            select(VehicleRow.vin, VehicleRow.order_id)
-            .join(wanted, wanted.c.vin == VehicleRow.vin)
-            .where(VehicleRow.org_id == org_id)
-        ).all()
-    owner = keys.join(
-        pl.DataFrame(
-            [tuple(r) for r in listed],
-            orient="row",
-            schema={"vin": pl.String, "order_id": pl.String},
-        ),
-        on="vin",
-        how="left",
-    ).with_columns(pl.coalesce("order_id", "_slot_order").alias("order_id"))
-    orders = owner["order_id"].drop_nulls().unique().to_list()
-    rows: list[tuple[object, ...]] = []
-    if orders:
-        wanted_orders = pl.DataFrame({"order_id": orders}, schema={"order_id": pl.String})
-        with temporary_table(session, "tmp_dim_orders", wanted_orders) as table:
-            rows = [
-                tuple(r)
-                for r in session.execute(
-                    select(
-                        OrderRow.order_id,
-                        OrderRow.brand_id,
-                        OrderRow.destination_country,
-                        OrderRow.due_date,
-                    )
-                    .join(table, table.c.order_id == OrderRow.order_id)
-                    .where(OrderRow.org_id == org_id)
-                ).all()
-            ]
-    order_frame = pl.DataFrame(
-        rows,
-        orient="row",
-        schema={
-            "order_id": pl.String,
-            "brand": pl.String,
-            "market": pl.String,
-            "due_date": pl.Date,
-        },
+    listed = frame_for_keys(
+        session,
+        VehicleRow,
+        "vin",
+        keys["vin"].to_list(),
+        {"vin": pl.String(), "order_id": pl.String()},
+        org_id,
     )
-    return owner.join(order_frame, on="order_id", how="left").select(
+    owner = keys.join(listed, on="vin", how="left").with_columns(
+        pl.coalesce("order_id", "_slot_order").alias("order_id")
+    )
+    orders = frame_for_keys(
+        session,
+        OrderRow,
+        "order_id",
+        owner["order_id"].drop_nulls().unique().to_list(),
+        {
+            "order_id": pl.String(),
+            "brand_id": pl.String(),
+            "destination_country": pl.String(),
+            "due_date": pl.Date(),
+        },
+        org_id,
+    ).rename({"brand_id": "brand", "destination_country": "market"})
+    return owner.join(orders, on="order_id", how="left").select(
         "vin", "brand", "market", "due_date"
     )
 
