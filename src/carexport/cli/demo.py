@@ -142,7 +142,7 @@ def demo(
     console.print(
         f"{records.height:,} event reports up to {until.date()}: {stored:,} stored, "
         f"{records.height - stored:,} duplicates; ETAs re-projected {revised:,} times by "
-        f"weekly re-learning ({stats.height} lanes learned)"
+        f"weekly re-learning ({stats.height} lanes and destinations learned)"
     )
     if stats.height:
         with unit_of_work(engine) as session:
@@ -151,18 +151,19 @@ def demo(
             network = network_repository.load_snapshot(session, org_id)
         published = pl.DataFrame(
             {
-                "lane_id": list(network.lanes),
+                "key": list(network.lanes),
                 "published": [lane.transit_days for lane in network.lanes.values()],
             }
         )
         slow = (
-            stats.join(published, on="lane_id")
+            stats.filter(pl.col("kind") == "lane")
+            .join(published, on="key")
             .with_columns((pl.col("median_hours") / 24 - pl.col("published")).alias("late"))
             .sort("late", descending=True)
             .head(3)
         )
         for lane, n, median, days in slow.select(
-            "lane_id", "observations", "median_hours", "published"
+            "key", "observations", "median_hours", "published"
         ).iter_rows():
             console.print(
                 f"  {lane}: median {median / 24:.1f} days over {n:,} legs (published {days})"

@@ -128,7 +128,7 @@ def learn_command(
     ),
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
 ) -> None:
-    """Learn each lane's transit (median, p90) from completed legs; re-project open ETAs."""
+    """Learn lane transits and destination deliveries (median, p90); re-project open ETAs."""
     import datetime as dt
 
     from carexport.cli.context import session_scope
@@ -137,12 +137,14 @@ def learn_command(
     when = dt.datetime.combine(dt.date.fromisoformat(as_of), dt.time(), dt.UTC) if as_of else None
     with session_scope() as session:
         stats, changed = learn_transit(session, org or get_settings().org_id, now=when)
-    table = Table(title=f"Learned transit ({stats.height} lanes with enough history)")
-    for column in ("lane", "legs", "median days", "p90 days"):
-        table.add_column(column, justify="left" if column == "lane" else "right")
-    for lane, n, median, p90 in stats.select(
-        "lane_id", "observations", "median_hours", "p90_hours"
+    table = Table(title=f"Learned durations ({stats.height} lanes and destinations)")
+    for column in ("kind", "lane or destination", "observed", "median days", "p90 days"):
+        table.add_column(
+            column, justify="left" if column in ("kind", "lane or destination") else "right"
+        )
+    for kind, key, n, median, p90 in stats.select(
+        "kind", "key", "observations", "median_hours", "p90_hours"
     ).iter_rows():
-        table.add_row(lane, f"{n:,}", f"{median / 24:.2f}", f"{p90 / 24:.2f}")
+        table.add_row(kind, key, f"{n:,}", f"{median / 24:.2f}", f"{p90 / 24:.2f}")
     console.print(table)
     console.print(f"ETAs re-projected: {changed:,} changed")

@@ -154,26 +154,31 @@ def get_vehicle(vin: str, session: SessionDep, org_id: OrgDep) -> VehicleDetailO
     )
 
 
-class LaneTransitOut(BaseModel):
+class TransitModelOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    lane_id: str
+    kind: str = Field(description="lane (departed to arrived) or delivery (arrival to delivery)")
+    key: str = Field(description="The lane id, or the destination node")
     observations: int
     median_hours: float
     p90_hours: float
     learned_at: dt.datetime
 
 
-@router.get("/transit", response_model=list[LaneTransitOut])
-def get_transit(session: SessionDep, org_id: OrgDep) -> list[LaneTransitOut]:
-    """The learned transit model: each lane's median and p90 hours from completed legs."""
-    return [LaneTransitOut.model_validate(r) for r in repository.lane_transit(session, org_id)]
+@router.get("/transit", response_model=list[TransitModelOut])
+def get_transit(session: SessionDep, org_id: OrgDep) -> list[TransitModelOut]:
+    """What the ETA has learned: median and p90 hours per lane and per destination."""
+    return [
+        TransitModelOut.model_validate(r) for r in repository.transit_model_rows(session, org_id)
+    ]
 
 
-@router.post("/transit/learn", response_model=list[LaneTransitOut])
-def post_transit_learn(session: SessionDep, org_id: OrgDep) -> list[LaneTransitOut]:
-    """Learn the transit model again from all completed legs and re-project open ETAs."""
+@router.post("/transit/learn", response_model=list[TransitModelOut])
+def post_transit_learn(session: SessionDep, org_id: OrgDep) -> list[TransitModelOut]:
+    """Learn again from everything completed so far and re-project the open ETAs."""
     learn_transit(session, org_id)
-    return [LaneTransitOut.model_validate(r) for r in repository.lane_transit(session, org_id)]
+    return [
+        TransitModelOut.model_validate(r) for r in repository.transit_model_rows(session, org_id)
+    ]
 
 
 class ExceptionOut(BaseModel):

@@ -5,11 +5,13 @@ node, the plan's first occurrence), in event order (time, milestone rank, event 
 events off the plan (a detour) do not move the ETA by themselves. Before any such event
 the anchor is the plan's first milestone at its planned time.
 
-From the anchor the ETA adds, milestone by milestone, the plan's remaining durations. A
-transit (DEPARTED then ARRIVED on one lane) takes the lane's learned median instead of
-the planned figure once the lane has history (see tracking.learn); eta_p90 uses the
-lane's 90th percentile instead. Without history this is the plan shifted by the delay
-observed at the anchor: the planned figure until there is history. A delivered VIN's ETA
+From the anchor the ETA adds, milestone by milestone, the plan's remaining durations,
+learned ones in place of planned ones where there is history (see tracking.learn): a
+transit (DEPARTED then ARRIVED on one lane) takes the lane's median; the last mile (from
+the final arrival to delivery: discharge, import clearance, delivery) takes the
+destination's median. eta_p90 takes the 90th percentiles instead. Without history this
+is the plan shifted by the delay observed at the anchor: the planned figure until there
+is history. A delivered VIN's ETA
 is its delivery. Days late compare the ETA's date with the due date.
 
 Input frames:
@@ -17,7 +19,8 @@ Input frames:
 - status: vin, delivered_at (the output of events.statuses)
 - plans: vin, seq, code, node, lane_id, planned_at (UTC; milestones.unpack)
 - plan_of: vin, plan_id, due_date
-- lanes: lane_id, median_hours, p90_hours (lanes with learned transit; may be empty)
+- model: kind ('lane' or 'delivery'), key (lane id or destination node), median_hours,
+  p90_hours (what has been learned; may be empty)
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ import polars as pl
 
 from carexport.tracking.events import RANK
 
-LANES_SCHEMA: dict[str, pl.DataType] = {
-    "lane_id": pl.String(),
+MODEL_SCHEMA: dict[str, pl.DataType] = {
+    "kind": pl.String(),
+    "key": pl.String(),
     "median_hours": pl.Float64(),
     "p90_hours": pl.Float64(),
 }
@@ -38,9 +42,9 @@ ANCHOR_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def no_lanes() -> pl.DataFrame:
-    """The transit model before any history: every lane takes its planned figure."""
-    return pl.DataFrame(schema=LANES_SCHEMA)
+def no_model() -> pl.DataFrame:
+    """The model before any history: every duration is the planned one."""
+    return pl.DataFrame(schema=MODEL_SCHEMA)
 
 
 def anchors(events: pl.DataFrame, plans: pl.DataFrame) -> pl.DataFrame:
@@ -60,28 +64,53 @@ def anchors(events: pl.DataFrame, plans: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def project(plans: pl.DataFrame, anchor: pl.DataFrame, lanes: pl.DataFrame) -> pl.DataFrame:
+def project(plans: pl.DataFrame, anchor: pl.DataFrame, model: pl.DataFrame) -> pl.DataFrame:
     """vin, delay_hours, eta, eta_p90 for every VIN of plans, from its anchor (vin,
     matched_seq, matched_at; a VIN without one starts at its first planned milestone)."""
     ordered = plans.sort("vin", "seq")
     previous = [pl.col(c).shift(1).over("vin") for c in ("code", "lane_id", "planned_at")]
-    steps = ordered.with_columns(
-        ((pl.col("planned_at") - previous[2]).dt.total_seconds() / 3600.0).alias("_planned_h"),
-        (
-            (pl.col("code") == "ARRIVED")
-            & (previous[0] == "DEPARTED")
-            & (pl.col("lane_id") == previous[1])
-        ).alias("_transit"),
-    ).join(lanes, on="lane_id", how="left")
+
+    def learned(kind: str, on: str, suffix: str) -> pl.DataFrame:
+        return model.filter(pl.col("kind") == kind).select(
+            pl.col("key").alias(on),
+            pl.col("median_hours").alias(f"_m{suffix}"),
+            pl.col("p90_hours").alias(f"_p{suffix}"),
+        )
+
+    steps = (
+        ordered.with_columns(
+            ((pl.col("planned_at") - previous[2]).dt.total_seconds() / 3600.0).alias("_planned_h"),
+            (
+                (pl.col("code") == "ARRIVED")
+                & (previous[0] == "DEPARTED")
+                & (pl.col("lane_id") == previous[1])
+            ).alias("_transit"),
+            (
+                pl.col("seq")
+                > pl.col("seq").filter(pl.col("code") == "ARRIVED").max().over("vin").fill_null(1)
+            ).alias("_last_mile"),
+            pl.col("node").last().over("vin").alias("_destination"),
+        )
+        .join(learned("lane", "lane_id", "lane"), on="lane_id", how="left")
+        .join(learned("delivery", "_destination", "dest"), on="_destination", how="left")
+    )
+
+    def duration(learned_lane: str, learned_destination: str) -> pl.Expr:
+        return (
+            pl.when(pl.col("_transit") & pl.col(learned_lane).is_not_null())
+            .then(pl.col(learned_lane))
+            .when(pl.col("_last_mile") & pl.col(learned_destination).is_not_null())
+            # The whole last mile sits on the delivery; the steps before it take none.
+            .then(
+                pl.when(pl.col("code") == "DELIVERED")
+                .then(pl.col(learned_destination))
+                .otherwise(0.0)
+            )
+            .otherwise(pl.col("_planned_h"))
+        )
+
     steps = steps.with_columns(
-        pl.when(pl.col("_transit") & pl.col("median_hours").is_not_null())
-        .then(pl.col("median_hours"))
-        .otherwise(pl.col("_planned_h"))
-        .alias("_h"),
-        pl.when(pl.col("_transit") & pl.col("p90_hours").is_not_null())
-        .then(pl.col("p90_hours"))
-        .otherwise(pl.col("_planned_h"))
-        .alias("_h90"),
+        duration("_mlane", "_mdest").alias("_h"), duration("_plane", "_pdest").alias("_h90")
     )
     start = ordered.group_by("vin").agg(
         pl.col("seq").min().alias("_first_seq"), pl.col("planned_at").min().alias("_first_at")
@@ -120,12 +149,12 @@ def etas(
     status: pl.DataFrame,
     plans: pl.DataFrame,
     plan_of: pl.DataFrame,
-    lanes: pl.DataFrame,
+    model: pl.DataFrame,
 ) -> pl.DataFrame:
     """vin, plan_id, matched_seq, matched_at, delay_hours, eta, eta_p90, due_date,
     days_late for every VIN of status (plan columns null for a VIN without a plan)."""
     anchor = anchors(events, plans)
-    projected = project(plans, anchor, lanes)
+    projected = project(plans, anchor, model)
     return finish(status.select("vin", "delivered_at"), anchor, projected, plan_of)
 
 

@@ -1,10 +1,13 @@
-"""Learned transit times: each lane's median and 90th percentile from completed legs (pure).
+"""Learned durations: median and 90th percentile per lane and per destination (pure).
 
-An observation is one VIN's leg on one lane: its first ARRIVED minus its first DEPARTED
-on that lane, when both are reported and the arrival is later. The database counts them
-per whole hour (repository.transit_histogram), so learning reads a few thousand rows
-however many vehicles have moved, and the figures are a function of the set of events
-(never of the order they came in). Quantiles are read off the hourly histogram: exact to
+Two kinds of observation, each one per VIN:
+- 'lane': a leg on a lane, its first ARRIVED minus its first DEPARTED on that lane;
+- 'delivery': at a destination node, its first DELIVERED minus its first ARRIVED or
+  DISCHARGED there (import clearance and the last mile).
+Both ends must be reported and in order. The database counts them per whole hour
+(repository.duration_histogram), so learning reads a few thousand rows however many
+vehicles have moved, and the figures are a function of the set of events (never of the
+order they came in). Quantiles are read off the hourly histogram: exact to
 the hour, which is finer than any lane's day-to-day spread.
 
 Learning is a step of its own (`carexport eta learn`, nightly in a control tower), not
@@ -16,24 +19,20 @@ from __future__ import annotations
 
 import polars as pl
 
-from carexport.tracking.eta import LANES_SCHEMA
-
-# Fewer completed legs than this and the lane keeps its planned figure: a median of a
-# handful of cars says more about those cars than about the lane.
+# Fewer observations than this and the planned figure stays: a median of a handful of
+# cars says more about those cars than about the lane or the destination.
 MIN_OBSERVATIONS = 20
 
 
-def lane_quantiles(
-    histogram: pl.DataFrame, *, min_observations: int = MIN_OBSERVATIONS
-) -> pl.DataFrame:
-    """histogram: lane_id, hour (whole hours of transit), n -> lane_id, observations,
-    median_hours, p90_hours for lanes with at least min_observations legs. A quantile q
+def quantiles(histogram: pl.DataFrame, *, min_observations: int = MIN_OBSERVATIONS) -> pl.DataFrame:
+    """histogram: kind, key, hour (whole hours), n -> kind, key, observations,
+    median_hours, p90_hours for keys with at least min_observations. A quantile q
     is the first hour at which the cumulative count reaches q of the total, taken at the
     middle of that hour."""
-    ordered = histogram.filter(pl.col("n") > 0).sort("lane_id", "hour")
+    ordered = histogram.filter(pl.col("n") > 0).sort("kind", "key", "hour")
     with_share = ordered.with_columns(
-        pl.col("n").cum_sum().over("lane_id").alias("_cum"),
-        pl.col("n").sum().over("lane_id").alias("observations"),
+        pl.col("n").cum_sum().over("kind", "key").alias("_cum"),
+        pl.col("n").sum().over("kind", "key").alias("observations"),
     )
 
     def quantile(q: float, name: str) -> pl.Expr:
@@ -43,14 +42,9 @@ def lane_quantiles(
             .alias(name)
         )
 
-    stats = with_share.group_by("lane_id").agg(
+    stats = with_share.group_by("kind", "key").agg(
         pl.col("observations").first().cast(pl.Int64),
         quantile(0.5, "median_hours"),
         quantile(0.9, "p90_hours"),
     )
-    return stats.filter(pl.col("observations") >= min_observations).sort("lane_id")
-
-
-def lanes_model(stats: pl.DataFrame) -> pl.DataFrame:
-    """The ETA's view of learned stats: lane_id, median_hours, p90_hours."""
-    return stats.select([pl.col(c).cast(t) for c, t in LANES_SCHEMA.items()])
+    return stats.filter(pl.col("observations") >= min_observations).sort("kind", "key")

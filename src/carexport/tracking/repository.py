@@ -20,14 +20,14 @@ from carexport.db.bulk import (
     upsert_frame,
 )
 from carexport.orders.tables import OrderRow, VehicleRow
-from carexport.tracking.eta import LANES_SCHEMA
+from carexport.tracking.eta import MODEL_SCHEMA
 from carexport.tracking.events import EVENT_SCHEMA
 from carexport.tracking.milestones import PACKED_SCHEMA
 from carexport.tracking.tables import (
     EtaRevisionRow,
     EventRow,
     ExpectedMilestoneRow,
-    LaneTransitRow,
+    TransitModelRow,
     VehiclePlanRow,
     VehicleStatusRow,
 )
@@ -133,36 +133,34 @@ def _of_vins(
     return read_frame(session, query, schema)
 
 
-def lane_model(session: Session, org_id: str) -> pl.DataFrame:
-    """The learned transit of every lane with enough history (see tracking.learn)."""
-    rows = session.execute(
-        select(LaneTransitRow.lane_id, LaneTransitRow.median_hours, LaneTransitRow.p90_hours).where(
-            LaneTransitRow.org_id == org_id
-        )
-    ).all()
-    return pl.DataFrame([tuple(r) for r in rows], orient="row", schema=LANES_SCHEMA)
+def transit_model(session: Session, org_id: str) -> pl.DataFrame:
+    """What the ETA has learned (see tracking.learn): kind, key, median_hours, p90_hours."""
+    columns = [getattr(TransitModelRow, c) for c in MODEL_SCHEMA]
+    query = select(*columns).where(TransitModelRow.org_id == org_id)
+    return read_frame(session, query, MODEL_SCHEMA)
 
 
-def lane_transit(session: Session, org_id: str) -> list[LaneTransitRow]:
+def transit_model_rows(session: Session, org_id: str) -> list[TransitModelRow]:
     return list(
         session.scalars(
-            select(LaneTransitRow)
-            .where(LaneTransitRow.org_id == org_id)
-            .order_by(LaneTransitRow.lane_id)
+            select(TransitModelRow)
+            .where(TransitModelRow.org_id == org_id)
+            .order_by(TransitModelRow.kind, TransitModelRow.key)
         )
     )
 
 
-def store_lane_transit(
+def store_transit_model(
     session: Session, org_id: str, stats: pl.DataFrame, learned_at: dt.datetime
 ) -> None:
-    session.execute(delete(LaneTransitRow).where(LaneTransitRow.org_id == org_id))
+    session.execute(delete(TransitModelRow).where(TransitModelRow.org_id == org_id))
     insert_frame(
         session,
-        LaneTransitRow.__tablename__,
+        TransitModelRow.__tablename__,
         stats.select(
             pl.lit(org_id).alias("org_id"),
-            "lane_id",
+            "kind",
+            "key",
             "observations",
             "median_hours",
             "p90_hours",
@@ -171,38 +169,49 @@ def store_lane_transit(
     )
 
 
-# Hours from a leg's first DEPARTED to its first ARRIVED on the same lane, counted per whole
-# hour in the database: learning then reads a histogram, not every event.
+# Hours between the first start and the first end event of each (VIN, key), counted per
+# whole hour in the database: learning then reads a histogram, not every event.
 _HOURS = {
-    "sqlite": "(julianday(arrived) - julianday(departed)) * 24.0",
-    "postgresql": "EXTRACT(EPOCH FROM (arrived - departed)) / 3600.0",
+    "sqlite": "(julianday(ended) - julianday(started)) * 24.0",
+    "postgresql": "EXTRACT(EPOCH FROM (ended - started)) / 3600.0",
 }
 _WHOLE = {"sqlite": "CAST(hours AS INTEGER)", "postgresql": "CAST(FLOOR(hours) AS INTEGER)"}
+# kind: (key column, start codes, end codes)
+_OBSERVED = {
+    "lane": ("lane_id", ("DEPARTED",), ("ARRIVED",)),
+    "delivery": ("node", ("ARRIVED", "DISCHARGED"), ("DELIVERED",)),
+}
 
 
-def transit_histogram(session: Session, org_id: str) -> pl.DataFrame:
-    """lane_id, hour, n: completed legs per lane by whole hours of transit."""
+def duration_histogram(session: Session, org_id: str) -> pl.DataFrame:
+    """kind, key, hour, n: observed lane transits and destination deliveries by whole
+    hours (see tracking.learn)."""
     dialect = session.connection().dialect.name
-    sql = f"""
-        SELECT lane_id, {_WHOLE[dialect]} AS hour, COUNT(*) AS n FROM (
-            SELECT lane_id, {_HOURS[dialect]} AS hours FROM (
-                SELECT lane_id,
-                       MIN(CASE WHEN code = 'DEPARTED' THEN event_time END) AS departed,
-                       MIN(CASE WHEN code = 'ARRIVED' THEN event_time END) AS arrived
-                FROM tracking_event
-                WHERE org_id = :org AND lane_id IS NOT NULL AND code IN ('DEPARTED', 'ARRIVED')
-                GROUP BY vin, lane_id
-            ) AS legs
-            WHERE departed IS NOT NULL AND arrived IS NOT NULL
-        ) AS timed
-        WHERE hours > 0
-        GROUP BY lane_id, {_WHOLE[dialect]}
-    """
-    rows = session.execute(text(sql), {"org": org_id}).all()
+    parts = []
+    for kind, (key, starts, ends) in _OBSERVED.items():
+        start_codes = ", ".join(f"'{c}'" for c in starts)
+        end_codes = ", ".join(f"'{c}'" for c in ends)
+        sql = f"""
+            SELECT '{kind}' AS kind, key, {_WHOLE[dialect]} AS hour, COUNT(*) AS n FROM (
+                SELECT key, {_HOURS[dialect]} AS hours FROM (
+                    SELECT {key} AS key,
+                           MIN(CASE WHEN code IN ({start_codes}) THEN event_time END) AS started,
+                           MIN(CASE WHEN code IN ({end_codes}) THEN event_time END) AS ended
+                    FROM tracking_event
+                    WHERE org_id = :org AND {key} IS NOT NULL
+                      AND code IN ({start_codes}, {end_codes})
+                    GROUP BY vin, {key}
+                ) AS spans
+                WHERE started IS NOT NULL AND ended IS NOT NULL
+            ) AS timed
+            WHERE hours >= 0
+            GROUP BY key, {_WHOLE[dialect]}
+        """
+        parts += [tuple(r) for r in session.execute(text(sql), {"org": org_id}).all()]
     return pl.DataFrame(
-        [tuple(r) for r in rows],
+        parts,
         orient="row",
-        schema={"lane_id": pl.String, "hour": pl.Int64, "n": pl.Int64},
+        schema={"kind": pl.String, "key": pl.String, "hour": pl.Int64, "n": pl.Int64},
     )
 
 

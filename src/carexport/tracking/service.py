@@ -21,7 +21,7 @@ from carexport.tracking import repository
 from carexport.tracking.eta import anchors, etas, finish, project
 from carexport.tracking.events import EVENT_SCHEMA, RAW_COLUMNS, statuses, typed_events
 from carexport.tracking.exceptions import find_exceptions
-from carexport.tracking.learn import lane_quantiles
+from carexport.tracking.learn import quantiles
 from carexport.tracking.milestones import unpack
 from carexport.tracking.tables import RejectedEventRow
 
@@ -129,7 +129,7 @@ def ingest(
         current,
         unpack(with_plan.select("vin", "milestones")),
         touched.select("vin", "plan_id", "due_date"),
-        repository.lane_model(session, org_id),
+        repository.transit_model(session, org_id),
     )
     current = current.join(predicted, on="vin", how="left")
     repository.upsert_statuses(session, org_id, current)
@@ -210,13 +210,13 @@ def _revise_etas(
 def learn_transit(
     session: Session, org_id: str, *, now: dt.datetime | None = None
 ) -> tuple[pl.DataFrame, int]:
-    """Re-learn every lane's transit from the completed legs so far, store the model, and
-    re-project the ETA of every tracked vehicle not yet delivered with it. Returns the
-    learned lanes (lane_id, observations, median_hours, p90_hours) and how many ETAs
-    changed."""
+    """Learn lane transits and destination deliveries again from everything completed so
+    far, store the model, and re-project the ETA of every tracked vehicle not yet
+    delivered with it. Returns what was learned (kind, key, observations, median_hours,
+    p90_hours) and how many ETAs changed."""
     now = now or dt.datetime.now(dt.UTC)
-    stats = lane_quantiles(repository.transit_histogram(session, org_id))
-    repository.store_lane_transit(session, org_id, stats, now)
+    stats = quantiles(repository.duration_histogram(session, org_id))
+    repository.store_transit_model(session, org_id, stats, now)
     changed = refresh_etas(session, org_id, now=now, basis=f"transit model {now:%Y-%m-%dT%H:%M}Z")
     return stats, changed
 
@@ -249,7 +249,7 @@ def refresh_etas(
             "vin", "matched_seq", "matched_at"
         )
     )
-    projected = project(unpacked, anchor, repository.lane_model(session, org_id))
+    projected = project(unpacked, anchor, repository.transit_model(session, org_id))
     fresh = finish(status.select("vin", "delivered_at"), anchor, projected, plans)
     keep = [c for c in status.columns if c not in fresh.columns and not c.startswith("previous")]
     updated = status.select("vin", *keep).join(fresh, on="vin")

@@ -5,6 +5,8 @@ Each vehicle walks its expected milestones; delays accumulate along the way:
   times a bias of the lane's own: a lane's real mean transit differs from its published
   figure (log-normal, sd 15%, 8% slow on average). This is the simulator's assumption, and
   what learned ETAs can exploit; with no bias, learned and planned transit would agree;
+- import clearance: at each destination node a typical extra time of its own (gamma,
+  mean 1.5 days), plus exponential noise (mean 6 h) per vehicle;
 - congestion at border crossings and ports (extra hours, exponential);
 - one vessel delay: every vehicle on one ocean departure loses a few days;
 - a few damages (DAMAGE_REPORTED at a node already reached);
@@ -67,10 +69,16 @@ def simulate_frame(
             "_bias": np.exp(rng.normal(np.log1p(lane_bias_mean), lane_bias_sd, len(lane_ids))),
         }
     )
+    destinations = sorted(expected.filter(pl.col("code") == "IMPORT_CLEARED")["node"].unique())
+    clearance = pl.DataFrame(
+        {"node": destinations, "_clear_h": rng.gamma(2.0, 18.0, len(destinations))},
+        schema={"node": pl.String, "_clear_h": pl.Float64},
+    )
     frame = (
-        expected.sort("vin", "seq")
-        .join(lanes, on="lane_id", how="left")
+        expected.join(lanes, on="lane_id", how="left")
         .join(bias, on="lane_id", how="left")
+        .join(clearance, on="node", how="left")
+        .sort("vin", "seq")  # the walk below runs along each vehicle's milestones
     )
     n = frame.height
     if n == 0:
@@ -110,7 +118,11 @@ def simulate_frame(
             & (frame["planned_at"].dt.date() == day)
         ).to_numpy()
         vessel_h = np.where(hit, vessel_delay_days * 24.0, 0.0)
-    step_h = transit_noise_h + congestion_h + vessel_h
+    clearing = (frame["code"] == "IMPORT_CLEARED").to_numpy()
+    clearance_h = np.where(
+        clearing, frame["_clear_h"].fill_null(0.0).to_numpy() + rng.exponential(6.0, n), 0.0
+    )
+    step_h = transit_noise_h + congestion_h + vessel_h + clearance_h
     frame = frame.with_columns(pl.Series("_step", step_h))
     frame = frame.with_columns(
         pl.col("_step").cum_sum().over("vin").clip(lower_bound=-24.0).alias("_delay_h")

@@ -114,11 +114,14 @@ class EtaRevisionRow(OrgOwned, Base):
     delay_hours: Mapped[float | None] = mapped_column(Float)
 
 
-class LaneTransitRow(OrgOwned, Base):
-    """A lane's observed transit time (departed to arrived), learned from completed legs."""
+class TransitModelRow(OrgOwned, Base):
+    """What the ETA has learned: per lane (kind 'lane'), transit from departed to arrived;
+    per destination node (kind 'delivery'), arrival to delivery (import clearance and the
+    last mile). Median and 90th percentile of the completed ones."""
 
-    __tablename__ = "lane_transit"
-    lane_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    __tablename__ = "transit_model"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(ID, primary_key=True)
     observations: Mapped[int] = mapped_column(Integer)
     median_hours: Mapped[float] = mapped_column(Float)
     p90_hours: Mapped[float] = mapped_column(Float)

@@ -43,14 +43,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("org_id", "vin", name=op.f("pk_vehicle_plan")),
     )
     op.create_table(
-        "lane_transit",
+        "transit_model",
         sa.Column("org_id", sa.String(length=64), nullable=False),
-        sa.Column("lane_id", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("observations", sa.Integer(), nullable=False),
         sa.Column("median_hours", sa.Float(), nullable=False),
         sa.Column("p90_hours", sa.Float(), nullable=False),
         sa.Column("learned_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("org_id", "lane_id", name=op.f("pk_lane_transit")),
+        sa.PrimaryKeyConstraint("org_id", "kind", "key", name=op.f("pk_transit_model")),
     )
 
     op.create_table(
@@ -133,7 +134,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_expected_milestone_org_id_vin")
 
     op.drop_table("expected_milestone")
-    op.drop_table("lane_transit")
+    op.drop_table("transit_model")
     op.drop_table("vehicle_plan")
     op.drop_table("eta_revision")
     # ### end Alembic commands ###
