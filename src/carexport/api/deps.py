@@ -17,7 +17,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_org_id(
+async def get_org_id(  # async: it only reads a header, so no thread-pool hop for it
     request: Request,
     x_org_id: Annotated[
         str | None, Header(description="Organisation the request acts for.")

@@ -9,6 +9,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, help="Worker processes."),
+    access_log: bool = typer.Option(True, help="Log every request (one line each)."),
 ) -> None:
     """Serve the API (OpenAPI docs at /docs) on the database of CAREXPORT_DATABASE_URL."""
     import uvicorn
@@ -24,4 +25,5 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=access_log,
     )

@@ -9,7 +9,8 @@ import uuid
 from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from carexport.db.bulk import (
@@ -294,12 +295,35 @@ def all_statuses(session: Session, org_id: str, vins: list[str] | None = None) -
     return _of_vins(session, org_id, VehicleStatusRow, STATUS_SCHEMA, vins)
 
 
-def vehicle_history(session: Session, org_id: str, vin: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A VIN's current plan (packed) and its reported events, oldest first."""
-    columns = [getattr(EventRow, c) for c in EVENT_SCHEMA]
-    query = select(*columns).where(EventRow.org_id == org_id, EventRow.vin == vin)
-    events = read_frame(session, query, EVENT_SCHEMA)
-    return plans_of(session, org_id, [vin]), events.sort("event_time", "event_id")
+# Built once: per request only the parameters change (the API's hottest read).
+_STATUS_AND_PLAN = (
+    select(*(getattr(VehicleStatusRow, c) for c in STATUS_SCHEMA), VehiclePlanRow.milestones)
+    .outerjoin(
+        VehiclePlanRow,
+        (VehiclePlanRow.org_id == VehicleStatusRow.org_id)
+        & (VehiclePlanRow.vin == VehicleStatusRow.vin),
+    )
+    .where(VehicleStatusRow.org_id == bindparam("org"), VehicleStatusRow.vin == bindparam("vin"))
+)
+_EVENTS_OF_VIN = (
+    select(EventRow.code, EventRow.node, EventRow.event_time)
+    .where(EventRow.org_id == bindparam("org"), EventRow.vin == bindparam("vin"))
+    .order_by(EventRow.event_time, EventRow.event_id)
+)
+
+
+def vehicle_detail(
+    connection: Connection, org_id: str, vin: str
+) -> tuple[dict[str, Any], str | None, list[tuple[str, str | None, dt.datetime]]] | None:
+    """One VIN's status (as a dict), its current plan (packed) and its events (code, node,
+    time; oldest first), in two key lookups; None without a status. Core and plain rows,
+    neither ORM nor frames: for one vehicle, they would cost more than the reads."""
+    params = {"org": org_id, "vin": vin}
+    row = connection.execute(_STATUS_AND_PLAN, params).first()
+    if row is None:
+        return None
+    events = [(c, n, t) for c, n, t in connection.execute(_EVENTS_OF_VIN, params)]
+    return dict(zip(STATUS_SCHEMA, row[:-1], strict=True)), row[-1], events
 
 
 def list_statuses(

@@ -1,0 +1,159 @@
+"""Benchmark: GET /vehicles/{vin} under load, one uvicorn worker, 1M VINs and 10M events.
+
+The world (bench/tracking_world.py) is loaded into a fresh database (orders imported, a
+plan per VIN, the events ingested), then `carexport serve` runs it with one worker and
+no access log. A load generator in this process (bench/loadgen.py: closed loop, keep-alive
+connections, the other core) asks for random VINs' detail: status, ETA, the next
+milestone, the itinerary planned against actual. In the same run and on the same server,
+the floor: GET /health, a constant JSON answer of the same app through the same
+middleware and thread pool. Goal (issue 5): >= 1,000 requests/s with p99 <= 25 ms.
+
+    uv run python bench/bench_vehicle_api.py                    # 1M VINs, 10M events
+    uv run python bench/bench_vehicle_api.py --vins 100000 --events 1000000
+    uv run python bench/bench_vehicle_api.py --smoke            # seconds; what CI runs
+
+PostgreSQL is used too when CAREXPORT_TEST_DATABASE_URL (or --pg URL) names a server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from carexport.db.session import make_engine, unit_of_work
+from carexport.tracking.service import ingest, numbered
+from common import database
+from loadgen import LoadResult, run_load
+from tracking_world import ORG, events, load_world, make_world
+
+GOAL_RATE = 1_000
+GOAL_P99_MS = 25.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(url: str, port: int) -> subprocess.Popen[bytes]:
+    command = [
+        str(Path(sys.executable).with_name("carexport")),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--no-access-log",
+    ]
+    env = {**os.environ, "CAREXPORT_DATABASE_URL": url, "CAREXPORT_ORG_ID": ORG}
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                return server
+        except OSError as error:
+            if server.poll() is not None:
+                log = server.stderr.read().decode() if server.stderr else ""
+                raise SystemExit(f"server exited: {log[-2000:]}") from error
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("server did not answer within 60 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vins", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument(
+        "--concurrency", default="4,8,16", help="connections of the load generator, one run each"
+    )
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run (CI)")
+    parser.add_argument("--pg", default=os.environ.get("CAREXPORT_TEST_DATABASE_URL"))
+    args = parser.parse_args()
+    vins, count = (2_000, 20_000) if args.smoke else (args.vins, args.events)
+    duration, warmup = (1.0, 0.5) if args.smoke else (args.duration, 3.0)
+    backends = ["sqlite"] + (["postgresql"] if args.pg else [])
+
+    results: list[tuple[str, str, LoadResult]] = []
+    with tempfile.TemporaryDirectory(prefix="carexport-bench-") as folder:
+        workdir = Path(folder)
+        t0 = time.perf_counter()
+        world = make_world(vins, workdir=workdir)
+        stream = events(world, count=count)
+        tracked = stream["vin"].unique().sort().to_list()
+        sample = random.Random(1).sample(tracked, min(len(tracked), 100_000))
+        print(
+            f"world: {world.vehicles.height:,} VINs, {stream.height:,} events over "
+            f"{len(tracked):,} VINs, made in {time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
+        for backend in backends:
+            with database(backend, workdir, args.pg) as url:
+                t0 = time.perf_counter()
+                load_world(url, world)
+                engine = make_engine(url)
+                with unit_of_work(engine) as session:
+                    ingest(session, ORG, numbered(stream), source="bench")
+                engine.dispose()
+                print(f"{backend}: loaded in {time.perf_counter() - t0:.0f} s", flush=True)
+                port = free_port()
+                server = serve(url, port)
+                try:
+                    with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/vehicles/{sample[0]}", timeout=5
+                    ) as response:
+                        detail = json.loads(response.read())
+                    assert detail["vin"] == sample[0] and detail["itinerary"], detail
+                    for concurrency in (int(c) for c in args.concurrency.split(",")):
+                        for name, paths in (
+                            ("GET /health (floor)", ["/health"]),
+                            ("GET /vehicles/{vin}", [f"/vehicles/{v}" for v in sample]),
+                        ):
+                            result = run_load(
+                                "127.0.0.1",
+                                port,
+                                paths,
+                                concurrency=concurrency,
+                                duration=duration,
+                                warmup=warmup,
+                            )
+                            results.append((backend, name, result))
+                            print(f"{backend} {name}:\n{result.summary()}", flush=True)
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
+
+    print()
+    print(
+        f"{'backend':<11}{'endpoint':<22}{'conns':>6}{'req/s':>9}{'p50 ms':>8}{'p90 ms':>8}"
+        f"{'p99 ms':>8}{'max ms':>8}{'errors':>8}{'of floor':>9}"
+    )
+    floor = {
+        (b, r.concurrency): r.requests_per_s for b, n, r in results if n.startswith("GET /health")
+    }
+    for backend, name, r in results:
+        print(
+            f"{backend:<11}{name:<22}{r.concurrency:>6}{r.requests_per_s:>9,.0f}{r.p50_ms:>8.2f}"
+            f"{r.p90_ms:>8.2f}{r.p99_ms:>8.2f}{r.max_ms:>8.1f}{r.errors:>8}"
+            f"{100 * r.requests_per_s / floor[backend, r.concurrency]:>8.0f}%"
+        )
+    print(
+        f"goal: GET /vehicles/{{vin}} >= {GOAL_RATE:,} requests/s with p99 <= {GOAL_P99_MS:.0f} ms "
+        "(one uvicorn worker, random VINs; 'of floor' = share of GET /health's rate)"
+    )
+
+
+if __name__ == "__main__":
+    main()
