@@ -86,9 +86,43 @@ def ingest(
     scans the organisation's whole event log or VIN list.
     """
     now = now or dt.datetime.now(dt.UTC)
-    report = IngestReport(received=raw.height)
     nodes = {r[0] for r in session.execute(select(NodeRow.id).where(NodeRow.org_id == org_id))}
     raw = raw.with_columns(pl.col("source").fill_null(source))
+    # A big batch is applied in parts that share no VIN, inside the same transaction: a
+    # VIN's status needs all of its events together, and nothing else does, so memory
+    # stays bounded by the part (measured: 11 GiB for 10M events in one piece).
+    parts = -(-raw.height // PART_EVENTS)
+    if parts <= 1:
+        return _ingest_part(session, org_id, raw, nodes, source, now, future_tolerance)
+    total = IngestReport(received=raw.height)
+    part_of = pl.col("vin").str.strip_chars().str.to_uppercase().hash(seed=0) % parts
+    for _, part in raw.with_columns(part_of.alias("_part")).group_by("_part"):
+        report = _ingest_part(
+            session, org_id, part.drop("_part"), nodes, source, now, future_tolerance
+        )
+        total.stored += report.stored
+        total.duplicates += report.duplicates
+        total.rejected += report.rejected
+        total.vins_updated += report.vins_updated
+        total.problems += report.problems
+    total.problems.sort(key=lambda p: p.row or 0)
+    return total
+
+
+# Events applied at once by ingest; a bigger batch is split (by VIN) into parts this big.
+PART_EVENTS = 1_000_000
+
+
+def _ingest_part(
+    session: Session,
+    org_id: str,
+    raw: pl.DataFrame,
+    nodes: set[str],
+    source: str,
+    now: dt.datetime,
+    future_tolerance: dt.timedelta,
+) -> IngestReport:
+    report = IngestReport(received=raw.height)
     batch_vins = (
         raw.select(pl.col("vin").str.strip_chars().str.to_uppercase()).drop_nulls().unique()
     )
