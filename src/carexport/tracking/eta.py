@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from carexport.tracking.events import RANK
+from carexport.tracking.events import in_order
 
 MODEL_SCHEMA: dict[str, pl.DataType] = {
     "kind": pl.String(),
@@ -54,10 +54,8 @@ def anchors(events: pl.DataFrame, plans: pl.DataFrame) -> pl.DataFrame:
         pl.col("seq").min(), pl.col("planned_at").min()
     )
     return (
-        events.select("vin", "event_id", "code", "node", "event_time")
-        .join(first, on=["vin", "code", "node"], how="inner")
-        .with_columns(pl.col("code").replace_strict(RANK, return_dtype=pl.Int64).alias("_rank"))
-        .sort("vin", "event_time", "_rank", "event_id")
+        in_order(events)
+        .join(first, on=["vin", "code", "node"], how="inner", maintain_order="left")
         .group_by("vin", maintain_order=True)
         .agg(pl.col("seq").last().alias("matched_seq"), pl.col("event_time").last())
         .select("vin", "matched_seq", pl.col("event_time").alias("matched_at"))

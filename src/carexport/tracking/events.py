@@ -185,11 +185,20 @@ def content_ids(events: pl.DataFrame) -> pl.Series:
     )
 
 
-def statuses(events: pl.DataFrame) -> pl.DataFrame:
-    """The current status of every VIN in events (all of its events must be there)."""
-    ordered = events.with_columns(
+def in_order(events: pl.DataFrame) -> pl.DataFrame:
+    """Events with their milestone rank (_rank), sorted by VIN and then in the order that
+    decides status: event time, rank, event id. A frame that already has _rank is taken
+    as sorted (so a caller that needs the order twice sorts once)."""
+    if "_rank" in events.columns:
+        return events
+    return events.with_columns(
         pl.col("code").replace_strict(RANK, return_dtype=pl.Int64).alias("_rank")
     ).sort("vin", "event_time", "_rank", "event_id")
+
+
+def statuses(events: pl.DataFrame) -> pl.DataFrame:
+    """The current status of every VIN in events (all of its events must be there)."""
+    ordered = in_order(events)
     movement = ordered.filter(pl.col("code").is_in(list(MOVEMENT_CODES)))
     last_move = movement.group_by("vin").agg(
         pl.col("code").last().alias("_move"), pl.col("node").drop_nulls().last().alias("location")

@@ -263,7 +263,9 @@ def insert_eta_revisions(session: Session, org_id: str, revisions: pl.DataFrame)
     insert_frame(
         session,
         EtaRevisionRow.__tablename__,
-        revisions.select(pl.lit(org_id).alias("org_id"), "vin", ids, pl.all().exclude("vin")),
+        revisions.select(pl.lit(org_id).alias("org_id"), "vin", ids, pl.all().exclude("vin")).sort(
+            "vin"  # in key order, as the table is keyed by VIN
+        ),
     )
 
 

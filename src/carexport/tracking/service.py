@@ -19,7 +19,13 @@ from carexport.errors import CarexportError, Problem
 from carexport.network.tables import NodeRow
 from carexport.tracking import repository
 from carexport.tracking.eta import anchors, etas, finish, project
-from carexport.tracking.events import EVENT_SCHEMA, RAW_COLUMNS, statuses, typed_events
+from carexport.tracking.events import (
+    EVENT_SCHEMA,
+    RAW_COLUMNS,
+    in_order,
+    statuses,
+    typed_events,
+)
 from carexport.tracking.exceptions import find_exceptions
 from carexport.tracking.learn import quantiles
 from carexport.tracking.milestones import unpack
@@ -95,7 +101,10 @@ def ingest(
     if parts <= 1:
         return _ingest_part(session, org_id, raw, nodes, source, now, future_tolerance)
     total = IngestReport(received=raw.height)
-    part_of = pl.col("vin").str.strip_chars().str.to_uppercase().hash(seed=0) % parts
+    # Parts are ranges of VINs, not hashes: the event table is keyed by VIN, so each part
+    # then writes one stretch of it instead of pages all over it.
+    vin = pl.col("vin").str.strip_chars().str.to_uppercase()
+    part_of = (vin.rank("dense") - 1) * parts // vin.n_unique()
     for _, part in raw.with_columns(part_of.alias("_part")).group_by("_part"):
         report = _ingest_part(
             session, org_id, part.drop("_part"), nodes, source, now, future_tolerance
@@ -153,9 +162,13 @@ def _ingest_part(
     if fresh.is_empty():
         return report
     # Sorted by the table's key: each page of the event table is written once per batch.
-    report.stored = repository.insert_events(session, org_id, fresh.sort("vin", "event_id"))
+    # Sorted by VIN first, as the event table is keyed: each page is written once.
+    fresh = in_order(fresh.select(EVENT_SCHEMA.keys()))
+    report.stored = repository.insert_events(session, org_id, fresh)
     touched = context.join(fresh.select("vin").unique(), on="vin", how="semi")
-    events = pl.concat([history, fresh.select(EVENT_SCHEMA.keys())])
+    events = (
+        in_order(pl.concat([history, fresh.drop("_rank")])) if history.height else fresh
+    )
     current = statuses(events)
     with_plan = touched.filter(pl.col("milestones").is_not_null())
     predicted = etas(
