@@ -79,12 +79,13 @@ def main() -> None:
         "--concurrency", default="4,8,16", help="connections of the load generator, one run each"
     )
     parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--smoke", action="store_true", help="a tiny run (CI)")
     parser.add_argument("--pg", default=os.environ.get("CAREXPORT_TEST_DATABASE_URL"))
     args = parser.parse_args()
     vins, count = (2_000, 20_000) if args.smoke else (args.vins, args.events)
     duration, warmup = (1.0, 0.5) if args.smoke else (args.duration, 3.0)
-    backends = ["sqlite"] + (["postgresql"] if args.pg else [])
+    backends = [b for b in args.backends.split(",") if b == "sqlite" or args.pg]
 
     results: list[tuple[str, str, LoadResult]] = []
     with tempfile.TemporaryDirectory(prefix="carexport-bench-") as folder:

@@ -143,7 +143,7 @@ async def get_vehicle(vin: str, request: Request, org_id: OrgDep) -> Response:
     # hold the event loop for less than a trip through the thread pool costs, and under
     # load the pool's threads fight for the GIL (measured: 1,100 requests/s instead of
     # 640, p99 45 ms instead of 108; bench/bench_vehicle_api.py).
-    with request.app.state.engine.connect() as connection:
+    with request.app.state.read_engine.connect() as connection:
         found = repository.vehicle_detail(connection, org_id, vin.upper())
     if found is None:
         raise NotFound(f"no status for VIN {vin!r}", hint="post its events to /events first")

@@ -166,9 +166,7 @@ def _ingest_part(
     fresh = in_order(fresh.select(EVENT_SCHEMA.keys()))
     report.stored = repository.insert_events(session, org_id, fresh)
     touched = context.join(fresh.select("vin").unique(), on="vin", how="semi")
-    events = (
-        in_order(pl.concat([history, fresh.drop("_rank")])) if history.height else fresh
-    )
+    events = in_order(pl.concat([history, fresh.drop("_rank")])) if history.height else fresh
     current = statuses(events)
     with_plan = touched.filter(pl.col("milestones").is_not_null())
     predicted = etas(
