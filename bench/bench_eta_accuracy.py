@@ -38,7 +38,8 @@ from carexport.db.session import make_engine, unit_of_work
 from carexport.tracking import repository
 from carexport.tracking.eta import ANCHOR_SCHEMA, no_model, project
 from carexport.tracking.events import parse_time
-from carexport.tracking.service import ingest, learn_transit, numbered
+from carexport.tracking.ingest import ingest, numbered
+from carexport.tracking.service import learn_transit
 from tracking_world import ORG, events, load_world, make_world
 
 MAIN_HAUL = ("rail_terminal", "river_port", "seaport")

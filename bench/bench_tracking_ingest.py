@@ -88,7 +88,7 @@ def raw_floor(url: str, path: Path) -> float:
 
 def import_in_process(url: str, paths: list[Path]) -> float:
     """What `carexport events import` does for each file, in this process."""
-    from carexport.tracking.service import ingest, read_event_file
+    from carexport.tracking.ingest import ingest, read_event_file
 
     engine = make_engine(url)
     start = time.perf_counter()

@@ -30,7 +30,7 @@ import urllib.request
 from pathlib import Path
 
 from carexport.db.session import make_engine, unit_of_work
-from carexport.tracking.service import ingest, numbered
+from carexport.tracking.ingest import ingest, numbered
 from common import database
 from loadgen import LoadResult, run_load
 from tracking_world import ORG, events, load_world, make_world

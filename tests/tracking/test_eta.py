@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 from carexport.db.session import unit_of_work
 from carexport.planning.problem import PlanParameters
 from carexport.plans.service import plan_and_store
-from carexport.tracking.service import ingest, raw_frame
+from carexport.tracking.ingest import ingest, raw_frame
 from carexport.tracking.tables import EtaRevisionRow, ExpectedMilestoneRow, VehicleStatusRow
 from tests.tracking.world import NOW, ORG, VIN_A
 

@@ -9,7 +9,8 @@ from sqlalchemy import Engine
 from carexport.db.session import unit_of_work
 from carexport.planning.problem import PlanParameters
 from carexport.plans.service import plan_and_store
-from carexport.tracking.service import exceptions, ingest, raw_frame
+from carexport.tracking.ingest import ingest, raw_frame
+from carexport.tracking.service import exceptions
 from tests.tracking.world import NOW, ORG, VIN_A, VIN_B
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 
 from carexport.db.session import unit_of_work
 from carexport.tracking.events import statuses
-from carexport.tracking.service import ingest, raw_frame
+from carexport.tracking.ingest import ingest, raw_frame
 from carexport.tracking.tables import EventRow, RejectedEventRow, VehicleStatusRow
 from tests.tracking.world import JOURNEY, NOW, ORG, VIN_A, VIN_B
 

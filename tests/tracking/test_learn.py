@@ -14,8 +14,9 @@ from carexport.planning.problem import PlanParameters
 from carexport.plans.service import plan_and_store
 from carexport.tracking import repository
 from carexport.tracking.eta import ANCHOR_SCHEMA, no_model, project
+from carexport.tracking.ingest import ingest, raw_frame
 from carexport.tracking.learn import quantiles
-from carexport.tracking.service import ingest, learn_transit, raw_frame
+from carexport.tracking.service import learn_transit
 from carexport.tracking.tables import EtaRevisionRow, VehicleStatusRow
 from tests.tracking.world import ORG, VIN_A
 

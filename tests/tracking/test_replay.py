@@ -15,7 +15,8 @@ from carexport.kpi.service import fvl
 from carexport.planning.problem import PlanParameters
 from carexport.plans.service import plan_and_store
 from carexport.tracking import repository
-from carexport.tracking.service import exceptions, ingest, raw_frame, simulated_events
+from carexport.tracking.ingest import ingest, raw_frame
+from carexport.tracking.service import exceptions, simulated_events
 from carexport.tracking.tables import EtaRevisionRow, EventRow, VehicleStatusRow
 from tests.tracking.world import ORG
 
@@ -69,7 +70,7 @@ def test_replayed_and_shuffled_batches_give_identical_results(
     # One big batch is applied in parts by VIN (here parts of at most 2 events' worth):
     # the same outcome as in one piece.
     _reset(loaded)
-    monkeypatch.setattr("carexport.tracking.service.PART_EVENTS", 2)
+    monkeypatch.setattr("carexport.tracking.ingest.PART_EVENTS", 2)
     shuffled = records[:]
     random.Random(3).shuffle(shuffled)
     send([shuffled])

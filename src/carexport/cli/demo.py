@@ -109,13 +109,8 @@ def demo(
 
     from carexport.kpi.service import fvl
     from carexport.tracking.events import parse_time
-    from carexport.tracking.service import (
-        exceptions,
-        ingest,
-        learn_transit,
-        numbered,
-        simulated_events,
-    )
+    from carexport.tracking.ingest import ingest, numbered
+    from carexport.tracking.service import exceptions, learn_transit, simulated_events
 
     until = dt.datetime.combine(start + dt.timedelta(weeks=6), dt.time(), dt.UTC)
     with unit_of_work(engine) as session:

@@ -21,7 +21,7 @@ def import_events(
 ) -> None:
     """Store new events (re-sent ones are ignored), reject bad ones with a reason, update status."""
     from carexport.cli.context import session_scope
-    from carexport.tracking.service import ingest, read_event_file
+    from carexport.tracking.ingest import ingest, read_event_file
 
     raw = read_event_file(file)
     with session_scope() as session:
@@ -95,7 +95,8 @@ def simulate_command(
     import datetime as dt
 
     from carexport.cli.context import session_scope
-    from carexport.tracking.service import ingest, numbered, simulated_events
+    from carexport.tracking.ingest import ingest, numbered
+    from carexport.tracking.service import simulated_events
 
     org_id = org or get_settings().org_id
     end = dt.datetime.combine(dt.date.fromisoformat(until), dt.time(), dt.UTC)

@@ -13,7 +13,8 @@ from carexport.api.deps import OrgDep, SessionDep
 from carexport.api.schemas import ErrorOut, ProblemOut
 from carexport.errors import CarexportError, NotFound
 from carexport.tracking import repository
-from carexport.tracking.service import exceptions, ingest, learn_transit, raw_frame
+from carexport.tracking.ingest import ingest, raw_frame
+from carexport.tracking.service import exceptions, learn_transit
 
 router = APIRouter(tags=["tracking"])
 

@@ -15,7 +15,7 @@ Only events that happened by `until` are produced.
 
 Input: expected (vin, seq, code, node, lane_id, planned_at UTC); lanes: lane_id,
 transit_days, transit_days_min, transit_days_max, mode; node_kind: node -> kind.
-Output: raw events (text cells, tracking.service.RAW_COLUMNS) ready for ingest; made
+Output: raw events (text cells, tracking.events.RAW_COLUMNS) ready for ingest; made
 with vectorised frame operations, so ten million events take seconds.
 """
 
