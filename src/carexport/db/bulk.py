@@ -97,12 +97,13 @@ def read_frame(
     connection = session.connection()
     dbapi = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
-        sql = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+        sql = query.compile(dialect=connection.dialect)
         buffer = io.BytesIO()
         with dbapi.cursor() as cursor:  # type: ignore[union-attr]
             # Times printed in UTC whatever the server's zone; only for this transaction.
             cursor.execute("SET LOCAL TIME ZONE 'UTC'")
-            with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            # psycopg binds the parameters into COPY on the client, safely quoted.
+            with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", sql.params) as copy:
                 for block in copy:
                     buffer.write(block)
         text = (
