@@ -75,6 +75,10 @@ def read_event_file(path: Path) -> pl.DataFrame:
     return numbered(frame, first_row=2)  # row 1 is the header
 
 
+# Events applied at once by ingest; a bigger batch is split (by VIN) into parts this big.
+PART_EVENTS = 1_000_000
+
+
 def ingest(
     session: Session,
     org_id: str,
@@ -118,10 +122,6 @@ def ingest(
     return total
 
 
-# Events applied at once by ingest; a bigger batch is split (by VIN) into parts this big.
-PART_EVENTS = 1_000_000
-
-
 def _ingest_part(
     session: Session,
     org_id: str,
@@ -161,7 +161,6 @@ def _ingest_part(
     report.duplicates = good.height - fresh.height
     if fresh.is_empty():
         return report
-    # Sorted by the table's key: each page of the event table is written once per batch.
     # Sorted by VIN first, as the event table is keyed: each page is written once.
     fresh = in_order(fresh.select(EVENT_SCHEMA.keys()))
     report.stored = repository.insert_events(session, org_id, fresh)
