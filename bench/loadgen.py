@@ -180,16 +180,8 @@ class _ResponseParser:
                 self.nbytes += end + 4
                 self._start(head)
             elif state == _BODY:
-                have = len(buf)
-                need = self._remaining
-                if have < need:
-                    self._remaining = need - have
-                    self.nbytes += have
-                    buf.clear()
+                if not self._skip(buf, then=_DONE):
                     return False
-                del buf[:need]
-                self.nbytes += need
-                self._state = _DONE
             elif state == _CHUNK_SIZE:
                 end = self._line_end(buf)
                 if end < 0:
@@ -202,16 +194,8 @@ class _ResponseParser:
                 self._remaining = int(size_field, 16)
                 self._state = _CHUNK_DATA if self._remaining else _TRAILERS
             elif state == _CHUNK_DATA:
-                have = len(buf)
-                need = self._remaining
-                if have < need:
-                    self._remaining = need - have
-                    self.nbytes += have
-                    buf.clear()
+                if not self._skip(buf, then=_CHUNK_END):
                     return False
-                del buf[:need]
-                self.nbytes += need
-                self._state = _CHUNK_END
             elif state == _CHUNK_END:
                 if len(buf) < 2:
                     return False
@@ -234,6 +218,19 @@ class _ResponseParser:
                 return False
             else:
                 return True
+
+    def _skip(self, buf: bytearray, *, then: int) -> bool:
+        """Drop the rest of a body (or chunk) from buf; True, in state `then`, once whole."""
+        have, need = len(buf), self._remaining
+        if have < need:
+            self._remaining = need - have
+            self.nbytes += have
+            buf.clear()
+            return False
+        del buf[:need]
+        self.nbytes += need
+        self._state = then
+        return True
 
     @staticmethod
     def _line_end(buf: bytearray) -> int:

@@ -27,7 +27,7 @@ from carexport.orders.generate import generate, write_order_book
 from carexport.orders.service import ImportOptions, import_orders, read_files
 from carexport.tracking import repository as tracking_repository
 from carexport.tracking.milestones import expected_milestones, pack
-from carexport.tracking.simulate import simulate_frame
+from carexport.tracking.simulate import network_inputs, simulate
 
 ORG = "bench"
 # In the past, so that every simulated event has happened by now: ingest rejects events
@@ -159,29 +159,9 @@ def load_world(url: str, world: World) -> None:
 def events(world: World, *, count: int, seed: int = 7) -> pl.DataFrame:
     """`count` simulated raw events, shuffled: the first `count` in time of a simulation
     (with the simulator's duplicates, damages and late reports)."""
-    lanes = pl.DataFrame(
-        [
-            (
-                lane.id,
-                lane.transit_days,
-                lane.transit_days_min,
-                lane.transit_days_max,
-                lane.mode.value,
-            )
-            for lane in world.snapshot.lanes.values()
-        ],
-        orient="row",
-        schema={
-            "lane_id": pl.String,
-            "transit_days": pl.Int64,
-            "transit_days_min": pl.Int64,
-            "transit_days_max": pl.Int64,
-            "mode": pl.String,
-        },
-    )
-    kinds = {n.id: n.kind.value for n in world.snapshot.nodes.values()}
+    lanes, kinds = network_inputs(world.snapshot)
     until = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
-    frame = simulate_frame(world.milestones, lanes, kinds, until=until, seed=seed)
+    frame = simulate(world.milestones, lanes, kinds, until=until, seed=seed)
     # ISO text in UTC sorts as time does.
     return frame.sort("event_time").head(count).sample(fraction=1.0, shuffle=True, seed=seed)
 

@@ -16,6 +16,7 @@ from carexport.tracking import repository
 from carexport.tracking.eta import ANCHOR_SCHEMA, no_model, project
 from carexport.tracking.ingest import ingest, raw_frame
 from carexport.tracking.learn import quantiles
+from carexport.tracking.milestones import PACKED_SCHEMA
 from carexport.tracking.service import learn_transit
 from carexport.tracking.tables import EtaRevisionRow, VehicleStatusRow
 from tests.tracking.world import ORG, VIN_A
@@ -52,18 +53,7 @@ def plan_of_one_truck_leg() -> pl.DataFrame:
         (5, "IMPORT_CLEARED", "B", None, T0 + 5 * day),
         (6, "DELIVERED", "B", None, T0 + 5 * day),
     ]
-    return pl.DataFrame(
-        [("V", *r) for r in rows],
-        orient="row",
-        schema={
-            "vin": pl.String,
-            "seq": pl.Int64,
-            "code": pl.String,
-            "node": pl.String,
-            "lane_id": pl.String,
-            "planned_at": pl.Datetime("us", "UTC"),
-        },
-    )
+    return pl.DataFrame([("V", *r) for r in rows], orient="row", schema=PACKED_SCHEMA)
 
 
 def test_projection_from_the_anchor_with_and_without_learned_transit() -> None:

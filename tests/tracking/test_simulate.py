@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 
 from carexport.tracking.events import parse_time
+from carexport.tracking.milestones import PACKED_SCHEMA
 from carexport.tracking.simulate import simulate
 
 UTC = dt.UTC
@@ -27,18 +28,7 @@ def _expected() -> pl.DataFrame:
         ]
         for seq, (code, node, lane, offset) in enumerate(plan, start=1):
             rows.append((f"V{v:03d}", seq, code, node, lane, day + dt.timedelta(days=offset)))
-    return pl.DataFrame(
-        rows,
-        orient="row",
-        schema={
-            "vin": pl.String,
-            "seq": pl.Int64,
-            "code": pl.String,
-            "node": pl.String,
-            "lane_id": pl.String,
-            "planned_at": pl.Datetime("us", "UTC"),
-        },
-    )
+    return pl.DataFrame(rows, orient="row", schema=PACKED_SCHEMA)
 
 
 LANES = pl.DataFrame(
@@ -57,9 +47,11 @@ def test_simulation_is_seeded_monotone_and_bounded() -> None:
     until = dt.datetime(2027, 1, 20, tzinfo=UTC)
     first = simulate(_expected(), LANES, KINDS, until=until, seed=5, damage_rate=0.2)
     again = simulate(_expected(), LANES, KINDS, until=until, seed=5, damage_rate=0.2)
-    assert first == again
-    assert first != simulate(_expected(), LANES, KINDS, until=until, seed=6, damage_rate=0.2)
-    frame = pl.DataFrame(first).with_columns(
+    assert first.equals(again)
+    assert not first.equals(
+        simulate(_expected(), LANES, KINDS, until=until, seed=6, damage_rate=0.2)
+    )
+    frame = first.with_columns(
         parse_time("event_time").alias("t"), parse_time("reported_time").alias("r")
     )
     assert frame["t"].max() <= until

@@ -148,7 +148,7 @@ def simulated_events(
 ) -> pl.DataFrame:
     """Simulated raw events for a stored plan, up to `until` (see tracking.simulate)."""
     from carexport.network import repository as network_repository
-    from carexport.tracking.simulate import simulate_frame
+    from carexport.tracking.simulate import network_inputs, simulate
 
     expected = repository.expected_of_plan(session, org_id, plan_id)
     if expected.is_empty():
@@ -156,26 +156,5 @@ def simulated_events(
             f"plan {plan_id!r} has no expected milestones",
             hint="store a plan first: carexport plan --from-db ...",
         )
-    network = network_repository.load_snapshot(session, org_id)
-    lanes = pl.DataFrame(
-        [
-            (
-                lane.id,
-                lane.transit_days,
-                lane.transit_days_min,
-                lane.transit_days_max,
-                lane.mode.value,
-            )
-            for lane in network.lanes.values()
-        ],
-        orient="row",
-        schema={
-            "lane_id": pl.String,
-            "transit_days": pl.Int64,
-            "transit_days_min": pl.Int64,
-            "transit_days_max": pl.Int64,
-            "mode": pl.String,
-        },
-    )
-    kinds = {n.id: n.kind.value for n in network.nodes.values()}
-    return simulate_frame(expected, lanes, kinds, until=until, seed=seed)
+    lanes, kinds = network_inputs(network_repository.load_snapshot(session, org_id))
+    return simulate(expected, lanes, kinds, until=until, seed=seed)

@@ -26,28 +26,39 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from carexport.network.snapshot import NetworkSnapshot
 from carexport.tracking.events import RAW_COLUMNS
 
 CONGESTED = ("border_crossing", "seaport")
 
 
-def simulate(
-    expected: pl.DataFrame,
-    lanes: pl.DataFrame,
-    node_kind: dict[str, str],
-    *,
-    until: dt.datetime,
-    seed: int = 0,
-    damage_rate: float = 0.003,
-) -> list[dict[str, object]]:
-    """simulate_frame as records (dicts), for small streams and tests."""
-    frame = simulate_frame(
-        expected, lanes, node_kind, until=until, seed=seed, damage_rate=damage_rate
+def network_inputs(network: NetworkSnapshot) -> tuple[pl.DataFrame, dict[str, str]]:
+    """What the simulator needs of a network: each lane's transit and spread, each node's
+    kind."""
+    lanes = pl.DataFrame(
+        [
+            (
+                lane.id,
+                lane.transit_days,
+                lane.transit_days_min,
+                lane.transit_days_max,
+                lane.mode.value,
+            )
+            for lane in network.lanes.values()
+        ],
+        orient="row",
+        schema={
+            "lane_id": pl.String,
+            "transit_days": pl.Int64,
+            "transit_days_min": pl.Int64,
+            "transit_days_max": pl.Int64,
+            "mode": pl.String,
+        },
     )
-    return [{k: v for k, v in r.items() if v is not None} for r in frame.to_dicts()]
+    return lanes, {n.id: n.kind.value for n in network.nodes.values()}
 
 
-def simulate_frame(
+def simulate(
     expected: pl.DataFrame,
     lanes: pl.DataFrame,
     node_kind: dict[str, str],
