@@ -59,10 +59,11 @@ FILES: tuple[FileSpec[Any], ...] = (
     FileSpec(
         "export_statistics.csv",
         schemas.ExportStatistic,
-        ("scope", "year", "metric", "basis"),
+        ("scope", "metric", "period_start", "period_end", "basis", "unit"),
         "statistics",
         required=False,
     ),
+    FileSpec("exchange_rates.csv", schemas.ExchangeRate, ("month",), "exchange_rates", False),
 )
 FILES_BY_NAME = {spec.name: spec for spec in FILES}
 

@@ -27,6 +27,7 @@ TABLE_FOR_FILE: dict[str, type[Any]] = {
     "dealers.csv": tables.DealerRow,
     "targets.csv": tables.TargetRow,
     "export_statistics.csv": tables.ExportStatisticRow,
+    "exchange_rates.csv": tables.ExchangeRateRow,
 }
 
 

@@ -244,6 +244,8 @@ class Node(Record):
     handling_days: int = Field(default=0, ge=0, le=60)
     storage_cost_usd_per_day: float = Field(default=0.0, ge=0)
     yard_capacity_vehicles: int | None = Field(default=None, gt=0)
+    # A plant ships nothing made before it started production (Rayong: Q1 2025, S1/S80).
+    production_start: dt.date | None = None
 
 
 class Lane(Record):
@@ -367,14 +369,87 @@ class Target(Record):
     deadline: dt.date
 
 
-class ExportStatistic(Record):
-    scope: str = Field(min_length=1)
-    year: int = Field(ge=1990, le=2100)
-    metric: str = Field(min_length=1)
-    value: float = Field(ge=0)
-    basis: str = ""  # CAAM or GACC for China's exports: the two counts must never be mixed
+class Basis(StrEnum):
+    """Who counted: the counts of different bases must never be mixed without saying so."""
 
-    @field_validator("basis", mode="before")
+    GACC = "GACC"  # China customs (General Administration of Customs), incl. Chongqing customs
+    CAAM = "CAAM"  # China Association of Automobile Manufacturers: manufacturers' exports
+    COMPANY = "COMPANY"  # reported by the company itself
+    MUNICIPAL = "MUNICIPAL"  # Chongqing government figures whose source does not state a basis
+    STATS = "STATS"  # a statistics bureau (production output, not exports)
+
+
+class StatUnit(StrEnum):
+    UNITS = "units"  # vehicles
+    CNY_BN = "cny_bn"
+    USD_BN = "usd_bn"
+    YOY_PCT = "yoy_pct"  # growth over the same period a year before, percent
+    YOY_CHANGE_UNITS = "yoy_change_units"  # vehicles more than the same period a year before
+
+
+class ExportStatistic(Record):
+    """An official or reported figure for one period. A level (units, cny_bn, usd_bn) and
+    its growth (yoy_pct, yoy_change_units) are separate rows of the same metric."""
+
+    scope: Identifier  # CHINA, CHONGQING, a brand or a company
+    metric: Identifier  # export_units, export_value, nev_export_value, overseas_sales_units...
+    period_start: dt.date
+    period_end: dt.date
+    basis: Basis
+    unit: StatUnit
+    value: float
+    approximate: bool = False  # the source says "about", "nearly" or "more than"
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> ExportStatistic:
+        if self.period_end < self.period_start:
+            raise ValueError("period_end is before period_start; swap them")
+        if self.unit in (StatUnit.UNITS, StatUnit.CNY_BN, StatUnit.USD_BN) and self.value < 0:
+            raise ValueError(f"a level in {self.unit.value} cannot be negative")
+        return self
+
+    @property
+    def period_kind(self) -> str:
+        """year, quarter, month or ytd (from 1 January to a month's end)."""
+        start, end = self.period_start, self.period_end
+        if start.day != 1 or (end + dt.timedelta(days=1)).day != 1:
+            return "custom"
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        if months == 12 and start.month == 1:
+            return "year"
+        if months == 1:
+            return "month"
+        if months == 3 and start.month in (1, 4, 7, 10):
+            return "quarter"
+        if start.month == 1 and end.year == start.year:
+            return "ytd"
+        return "custom"
+
+    @property
+    def label(self) -> str:
+        """2024, 2024-Q3, 2024-09, Jan-Sep 2024."""
+        kind, start, end = self.period_kind, self.period_start, self.period_end
+        if kind == "year":
+            return str(start.year)
+        if kind == "quarter":
+            return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+        if kind == "month":
+            return f"{start.year}-{start.month:02d}"
+        if kind == "ytd":
+            return f"Jan-{end.strftime('%b')} {end.year}"
+        return f"{start.isoformat()}..{end.isoformat()}"
+
+
+class ExchangeRate(Record):
+    """CNY per USD for a month (the month's first day names it)."""
+
+    month: dt.date
+    cny_per_usd: float = Field(gt=1, lt=20)
+
+    @field_validator("month")
     @classmethod
-    def _no_basis(cls, value: Any) -> Any:
-        return "" if value is None else value
+    def _first_of_month(cls, value: dt.date) -> dt.date:
+        if value.day != 1:
+            raise ValueError("name the month by its first day, e.g. 2024-12-01")
+        return value

@@ -6,6 +6,7 @@ folder or from the database and never changes once built.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -16,6 +17,7 @@ from carexport.network.schemas import (
     Co2Factor,
     Dealer,
     DriveSide,
+    ExchangeRate,
     ExportStatistic,
     HomologationRegime,
     Lane,
@@ -52,6 +54,7 @@ class NetworkSnapshot:
     dealers: Mapping[str, Dealer]
     targets: Mapping[str, Target]
     statistics: tuple[ExportStatistic, ...]
+    exchange_rates: Mapping[dt.date, ExchangeRate]
 
     @classmethod
     def build(
@@ -70,6 +73,7 @@ class NetworkSnapshot:
         dealers: Iterable[Dealer] = (),
         targets: Iterable[Target] = (),
         statistics: Iterable[ExportStatistic] = (),
+        exchange_rates: Iterable[ExchangeRate] = (),
     ) -> NetworkSnapshot:
         return cls(
             sources=_by(sources, "key"),
@@ -85,7 +89,13 @@ class NetworkSnapshot:
             dealers=_by(dealers, "id"),
             targets=_by(targets, "id"),
             statistics=tuple(
-                sorted(statistics, key=lambda s: (s.scope, s.year, s.metric, s.basis))
+                sorted(
+                    statistics,
+                    key=lambda s: (s.scope, s.metric, s.period_start, s.period_end, s.basis),
+                )
+            ),
+            exchange_rates=MappingProxyType(
+                {r.month: r for r in sorted(exchange_rates, key=lambda r: r.month)}
             ),
         )
 

@@ -43,6 +43,7 @@ class NodeRow(OrgOwned, Base):
     handling_days: Mapped[int] = mapped_column(Integer)
     storage_cost_usd_per_day: Mapped[float] = mapped_column(Float)
     yard_capacity_vehicles: Mapped[int | None] = mapped_column(Integer)
+    production_start: Mapped[dt.date | None] = mapped_column(Date)
     source: Mapped[list[str]] = mapped_column(JSON)
 
 
@@ -172,9 +173,20 @@ class TargetRow(OrgOwned, Base):
 
 class ExportStatisticRow(OrgOwned, Base):
     __tablename__ = "network_export_statistic"
-    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    metric: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(ID, primary_key=True)
+    metric: Mapped[str] = mapped_column(ID, primary_key=True)
+    period_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    period_end: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     basis: Mapped[str] = mapped_column(String(16), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(24), primary_key=True)
     value: Mapped[float] = mapped_column(Float)
+    approximate: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[list[str]] = mapped_column(JSON)
+
+
+class ExchangeRateRow(OrgOwned, Base):
+    __tablename__ = "network_exchange_rate"
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    cny_per_usd: Mapped[float] = mapped_column(Float)
     source: Mapped[list[str]] = mapped_column(JSON)

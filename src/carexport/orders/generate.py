@@ -107,20 +107,33 @@ class OrderBook:
     nev_share_target: float
 
 
+def _yearly(snapshot: NetworkSnapshot, scope: str, metric: str, unit: str) -> dict[int, float]:
+    """A statistic's full-year values by year (whatever its basis)."""
+    return {
+        s.period_start.year: s.value
+        for s in snapshot.statistics
+        if s.scope == scope and s.metric == metric and s.unit == unit and s.period_kind == "year"
+    }
+
+
 def _latest(
-    snapshot: NetworkSnapshot, scope: str, metric: str, basis: str = ""
+    snapshot: NetworkSnapshot, scope: str, metric: str, basis: str | None = None
 ) -> tuple[int, float]:
     rows = [
         s
         for s in snapshot.statistics
-        if s.scope == scope and s.metric == metric and s.basis == basis
+        if s.scope == scope
+        and s.metric == metric
+        and (basis is None or s.basis == basis)
+        and s.unit == "units"
+        and s.period_kind == "year"
     ]
     if not rows:
         raise CarexportError(
             f"the network has no {scope} {metric} statistic", hint="add it to export_statistics.csv"
         )
-    latest = max(rows, key=lambda s: s.year)
-    return latest.year, latest.value
+    latest = max(rows, key=lambda s: s.period_start)
+    return latest.period_start.year, latest.value
 
 
 def annual_units(snapshot: NetworkSnapshot, scale: str) -> float:
@@ -132,16 +145,8 @@ def annual_units(snapshot: NetworkSnapshot, scale: str) -> float:
 
 
 def nev_share(snapshot: NetworkSnapshot) -> float:
-    value = {
-        s.year: s.value
-        for s in snapshot.statistics
-        if s.scope == "CHONGQING" and s.metric == "export_value_cny_bn"
-    }
-    nev = {
-        s.year: s.value
-        for s in snapshot.statistics
-        if s.scope == "CHONGQING" and s.metric == "nev_export_value_cny_bn"
-    }
+    value = _yearly(snapshot, "CHONGQING", "export_value", "cny_bn")
+    nev = _yearly(snapshot, "CHONGQING", "nev_export_value", "cny_bn")
     years = sorted(set(value) & set(nev))
     return nev[years[-1]] / value[years[-1]] if years else 0.2
 

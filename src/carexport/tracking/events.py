@@ -219,6 +219,10 @@ def statuses(events: pl.DataFrame) -> pl.DataFrame:
         pl.col("event_time").last().alias("last_event_time"),
         pl.len().cast(pl.Int64).alias("events"),
         pl.col("event_time").filter(pl.col("code") == "DELIVERED").min().alias("delivered_at"),
+        pl.col("event_time")
+        .filter(pl.col("code") == "EXPORT_CLEARED")
+        .min()
+        .alias("export_cleared_at"),
         (pl.col("code") == "DAMAGE_REPORTED").any().alias("damaged"),
     )
     result = (
@@ -257,6 +261,7 @@ def statuses(events: pl.DataFrame) -> pl.DataFrame:
             "on_hold",
             "damaged",
             "sequence_violations",
+            "export_cleared_at",
         )
         .sort("vin")
     )

@@ -96,10 +96,27 @@ def upsert_statuses(session: Session, org_id: str, statuses: pl.DataFrame) -> No
 
 def store_vehicle_plans(session: Session, org_id: str, plans: pl.DataFrame) -> None:
     """plans: vin, plan_id, due_date, milestones; replaces those VINs' current plans."""
+    planned_export = (
+        pl.from_epoch(
+            pl.col("milestones")
+            .str.extract(r"EXPORT_CLEARED\|[^|;]*\|[^|;]*\|(-?\d+)")
+            .cast(pl.Int64),
+            time_unit="s",
+        )
+        .cast(pl.Datetime("us"))
+        .dt.replace_time_zone("UTC")
+    )
     upsert_frame(
         session,
         VehiclePlanRow.__tablename__,
-        plans.select(pl.lit(org_id).alias("org_id"), "vin", "plan_id", "due_date", "milestones"),
+        plans.select(
+            pl.lit(org_id).alias("org_id"),
+            "vin",
+            "plan_id",
+            "due_date",
+            "milestones",
+            planned_export.alias("planned_export_at"),
+        ),
         key=("org_id", "vin"),
     )
 
@@ -292,6 +309,7 @@ STATUS_SCHEMA: dict[str, pl.DataType] = {
     "eta_p90": pl.Datetime("us", "UTC"),
     "due_date": pl.Date(),
     "days_late": pl.Int64(),
+    "export_cleared_at": pl.Datetime("us", "UTC"),
 }
 
 

@@ -39,6 +39,9 @@ class VehiclePlanRow(OrgOwned, Base):
     plan_id: Mapped[str] = mapped_column(String(36))
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     milestones: Mapped[str] = mapped_column(Text)
+    # The planned EXPORT_CLEARED of the milestones, kept apart so that export KPIs on the
+    # planned basis read one column instead of unpacking every plan.
+    planned_export_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class EventRow(OrgOwned, Base):
@@ -97,6 +100,8 @@ class VehicleStatusRow(OrgOwned, Base):
     eta_p90: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     days_late: Mapped[int | None] = mapped_column(Integer)
+    # The first EXPORT_CLEARED reported: when the car was exported on the customs basis.
+    export_cleared_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class EtaRevisionRow(OrgOwned, Base):
