@@ -1,45 +1,219 @@
-"""carexport kpi: export and logistics KPIs."""
+"""carexport kpi: export KPIs against official statistics and targets, store rollout,
+reconciliation with UN Comtrade, the seed article's figures, FVL KPIs, and a workbook.
+
+Tables are laid out to stay readable in an 80-column terminal: short labels, compact
+numbers (1.2M, 318.6k), long text folded instead of cut.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import typer
+from rich import box
 from rich.table import Table
 
 from carexport.cli.render import console
 from carexport.config import get_settings
+from carexport.errors import CarexportError
 
 app = typer.Typer(help="KPIs.", no_args_is_help=True)
+
+ORG_HELP = "Organisation id (default: CAREXPORT_ORG_ID)."
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CarexportError(
+            f"{option} {text!r} is not a date", hint="write it as YYYY-MM-DD, e.g. 2025-12-31"
+        ) from None
+
+
+def compact(value: float | None, unit: str = "") -> str:
+    """12,345 -> 12.3k; 1,200,000 -> 1.2M; percentages and CNY billions as written."""
+    if value is None:
+        return "-"
+    if unit in ("pct", "%"):
+        return f"{value:.1f}%"
+    if unit == "cny_bn":
+        return f"{value:,.1f} bn"
+    magnitude = abs(value)
+    if magnitude >= 1e9:
+        return f"{value / 1e9:.2f}bn"
+    if magnitude >= 1e6:
+        return f"{value / 1e6:.2f}M"
+    if magnitude >= 1e4:
+        return f"{value / 1e3:.1f}k"
+    return f"{value:,.0f}" if magnitude >= 100 or value == int(value) else f"{value:.2f}"
+
+
+def narrow_table(title: str) -> Table:
+    return Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), title_justify="left")
+
+
+@app.command("exports")
+def exports_command(
+    basis: str = typer.Option("customs", help="customs (EXPORT_CLEARED) or planned (in a plan)."),
+    by: str = typer.Option(
+        "none", help="none or a comma list of brand, group, market, region, powertrain, nev."
+    ),
+    period: str = typer.Option("year", help="month, quarter, year or ytd."),
+    through: str | None = typer.Option(None, help="ytd: months up to this date's month."),
+    org: str | None = typer.Option(None, help=ORG_HELP),
+) -> None:
+    """Exports in vehicles and value by period, with growth, NEV share and share of China."""
+    from carexport.cli.context import session_scope
+    from carexport.kpi.exports import parse_by
+    from carexport.kpi.service import exports
+
+    dimensions = parse_by(by)
+    with session_scope() as session:
+        view = exports(
+            session,
+            org or get_settings().org_id,
+            basis=basis,
+            by=dimensions,
+            period=period,
+            through=_date(through, "--through"),
+        )
+    table = narrow_table(f"Exports, {basis} basis, by {period}")
+    table.add_column("period")
+    if dimensions:
+        table.add_column("/".join(dimensions), overflow="fold")
+    for name in ("vehicles", "YoY", "USD", "CNY", "NEV", "of China"):
+        table.add_column(name, justify="right")
+    for row in view.frame.iter_rows(named=True):
+        cells = [row["period"]]
+        if dimensions:
+            cells.append("/".join(str(row[d]) for d in dimensions))
+        cells += [
+            f"{row['vehicles']:,}",
+            compact(row["yoy_pct"], "%"),
+            compact(row["value_usd"]),
+            compact(row["value_cny"]),
+            compact(row["nev_share_pct"], "%"),
+            compact(row["share_of_national_pct"], "%"),
+        ]
+        table.add_row(*cells)
+    console.print(table)
+    bases = sorted({b for b in view.frame["share_basis"].drop_nulls().to_list()})
+    if bases:
+        console.print(f"of China: carexport's count over China's exports ({', '.join(bases)})")
+    for note in view.notes:
+        console.print(f"note: {note}")
+
+
+@app.command("targets")
+def targets_command(
+    as_of: str | None = typer.Option(None, help="Judge as of this date (default: today)."),
+    org: str | None = typer.Option(None, help=ORG_HELP),
+) -> None:
+    """Every target: baseline, latest actual, growth required and achieved, projected date."""
+    from carexport.cli.context import session_scope
+    from carexport.kpi.service import targets
+
+    with session_scope() as session:
+        statuses = targets(session, org or get_settings().org_id, as_of=_date(as_of, "--as-of"))
+    table = narrow_table("Targets (growth per year, compounded; * derived)")
+    for name in ("target", "goal", "baseline", "actual", "need/y", "got/y", "status"):
+        table.add_column(name, justify="left" if name in ("target", "status") else "right")
+    for s in statuses:
+        t = s.target
+        table.add_row(
+            f"{t.scope}\n{METRIC_LABELS.get(t.metric, t.metric)}",
+            f"{compact(t.value, t.unit)}\n{t.deadline.year}",
+            _observation(s.baseline, t.unit),
+            _observation(s.actual, t.unit),
+            compact(s.required_cagr_pct, "%"),
+            compact(s.achieved_cagr_pct, "%"),
+            STATUS_LINES.get(s.status, s.status)
+            + (
+                f"\n{'reach' if s.status == 'missed' else 'by'} {s.projected:%Y-%m}"
+                if s.projected
+                else ""
+            ),
+        )
+    console.print(table)
+    for s in statuses:
+        details = []
+        if s.achieved_from:
+            details.append(f"growth {s.achieved_from}")
+        if s.missing:
+            details.append(f"missing: {s.missing}")
+        if s.note:
+            details.append(s.note)
+        if details:
+            console.print(f"[bold]{s.target.id}[/]: " + "; ".join(details), overflow="fold")
+
+
+STATUS_LINES = {"off track": "off\ntrack", "cannot project": "cannot\nproject"}
+METRIC_LABELS = {
+    "countries_count": "countries",
+    "stores_count": "stores",
+    "export_units": "exports",
+    "overseas_sales_units": "overseas sales",
+    "overseas_sales_share_pct": "overseas share",
+    "nev_export_value": "NEV export value",
+    "export_value": "export value",
+    "share_of_national_exports_pct": "share of China",
+    "production_capacity_units": "capacity",
+}
+
+
+def _observation(observation: object, unit: str) -> str:
+    from carexport.kpi.targets import Observation
+
+    if not isinstance(observation, Observation):
+        return "-"
+    mark = "*" if observation.derived else ""
+    return f"{compact(observation.value, unit)}{mark}\n{observation.label}"
+
+
+@app.command("seed")
+def seed_command(org: str | None = typer.Option(None, help=ORG_HELP)) -> None:
+    """The seed article's figures, recomputed from the stored statistics."""
+    from carexport.cli.context import session_scope
+    from carexport.kpi.service import seed
+    from carexport.kpi.statistics import SEED_ARTICLE
+
+    with session_scope() as session:
+        figures, missing = seed(session, org or get_settings().org_id)
+    table = narrow_table(f"Seed figures ({SEED_ARTICLE}), recomputed")
+    table.add_column("the article says", overflow="fold", ratio=3)
+    table.add_column("the data gives", justify="right", overflow="fold", ratio=1)
+    table.add_column("how", overflow="fold", ratio=2)
+    for f in figures:
+        table.add_row(f.says, f.shown, f"{f.how} [{f.source}]")
+    console.print(table)
+    for item in missing:
+        console.print(f"[yellow]not in the data:[/] {item}")
 
 
 @app.command("fvl")
 def fvl_command(
     by: str = typer.Option("none", help="none, brand, market, month, lane or mode."),
     as_of: str | None = typer.Option(None, help="Judge completeness as of this date."),
-    org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
+    org: str | None = typer.Option(None, help=ORG_HELP),
 ) -> None:
     """Finished-vehicle logistics KPIs (ECG/Odette style) from the tracked events."""
-    import datetime as dt
-
     from carexport.cli.context import session_scope
     from carexport.kpi.service import fvl
 
+    day = _date(as_of, "--as-of")
     with session_scope() as session:
         frame = fvl(
             session,
             org or get_settings().org_id,
             by=by,
-            as_of=dt.datetime.combine(dt.date.fromisoformat(as_of), dt.time(), dt.UTC)
-            if as_of
-            else None,
+            as_of=dt.datetime.combine(day, dt.time(), dt.UTC) if day else None,
         )
     table = Table(title="Finished-vehicle KPIs")
-    for column in frame.columns:
-        table.add_column(
-            column,
-            justify="left"
-            if frame.schema[column] == frame.schema[frame.columns[0]] and column == frame.columns[0]
-            else "right",
-        )
+    for i, column in enumerate(frame.columns):
+        table.add_column(column, justify="left" if i == 0 else "right")
     for row in frame.iter_rows():
         table.add_row(*["-" if v is None else str(v) for v in row])
     console.print(table)

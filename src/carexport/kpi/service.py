@@ -1,4 +1,5 @@
-"""KPI services: read what the KPIs need, in one go, and compute them."""
+"""KPI services: read what the KPIs need from the other domains' services, in one go, and
+compute them. The caller owns the session."""
 
 from __future__ import annotations
 
@@ -7,10 +8,65 @@ import datetime as dt
 import polars as pl
 from sqlalchemy.orm import Session
 
+from carexport.kpi import repository
+from carexport.kpi.exports import ExportView, export_view
 from carexport.kpi.fvl import fvl_kpis
+from carexport.kpi.statistics import SeedFigure, seed_figures
+from carexport.kpi.targets import TargetStatus, evaluate_targets
 from carexport.network import repository as network_repository
+from carexport.network import service as network_service
+from carexport.orders import service as orders_service
 from carexport.tracking import repository as tracking_repository
+from carexport.tracking import service as tracking_service
 from carexport.tracking.milestones import unpack
+
+
+def export_cube(session: Session, org_id: str, basis: str) -> pl.DataFrame:
+    """Exported vehicles by month, brand, variant, origin and country (kpi.repository)."""
+    return repository.export_cube(
+        session, tracking_service.export_dates(org_id, basis), orders_service.vehicle_lines(org_id)
+    )
+
+
+def exports(
+    session: Session,
+    org_id: str,
+    *,
+    basis: str = "customs",
+    by: tuple[str, ...] = (),
+    period: str = "year",
+    through: dt.date | None = None,
+) -> ExportView:
+    """Exports in units and value by period and dimensions (see kpi.exports.export_view)."""
+    cube = export_cube(session, org_id, basis)
+    snapshot = network_service.snapshot_of(session, org_id)
+    return export_view(cube, snapshot, basis=basis, by=by, period=period, through=through)
+
+
+def targets(session: Session, org_id: str, *, as_of: dt.date | None = None) -> list[TargetStatus]:
+    """Every target with its trajectory. Brand targets no statistic covers are measured on
+    the store's customs-basis exports of complete calendar years."""
+    as_of = as_of or dt.date.today()
+    snapshot = network_service.snapshot_of(session, org_id)
+    cube = export_cube(session, org_id, "customs")
+    store: dict[str, dict[int, int]] = {}
+    if cube.height:
+        years = cube.with_columns(pl.col("month").str.slice(0, 4).cast(pl.Int32).alias("year"))
+        years = years.filter(pl.col("year") < as_of.year)
+        group = {b: (brand.group or b) for b, brand in snapshot.brands.items()}
+        for brand, year, vehicles in (
+            years.group_by("brand", "year").agg(pl.col("vehicles").sum()).iter_rows()
+        ):
+            store.setdefault(brand, {})[year] = vehicles
+            scope = group.get(brand, brand)
+            store.setdefault(scope, {})
+            store[scope][year] = store[scope].get(year, 0) + vehicles
+    return evaluate_targets(snapshot, as_of=as_of, store_yearly=store)
+
+
+def seed(session: Session, org_id: str) -> tuple[list[SeedFigure], list[str]]:
+    """The seed article's figures recomputed from the organisation's stored statistics."""
+    return seed_figures(network_service.snapshot_of(session, org_id))
 
 
 def fvl(

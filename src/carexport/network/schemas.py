@@ -428,7 +428,7 @@ class ExportStatistic(Record):
 
     @property
     def label(self) -> str:
-        """2024, 2024-Q3, 2024-09, Jan-Sep 2024."""
+        """2024, 2024-Q3, 2024-09, 2024 Jan-Sep."""
         kind, start, end = self.period_kind, self.period_start, self.period_end
         if kind == "year":
             return str(start.year)
@@ -437,7 +437,7 @@ class ExportStatistic(Record):
         if kind == "month":
             return f"{start.year}-{start.month:02d}"
         if kind == "ytd":
-            return f"Jan-{end.strftime('%b')} {end.year}"
+            return f"{end.year} Jan-{end.strftime('%b')}"
         return f"{start.isoformat()}..{end.isoformat()}"
 
 

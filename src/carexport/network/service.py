@@ -134,3 +134,8 @@ def describe_path(snapshot: NetworkSnapshot, path: NetworkPath) -> str:
         parts.append(f"{lane.mode.value}{'/' + lane.route if lane.route else ''}")
         parts.append(lane.to_node)
     return " > ".join(parts)
+
+
+def snapshot_of(session: Session, org_id: str) -> NetworkSnapshot:
+    """The organisation's network as it is stored."""
+    return repository.load_snapshot(session, org_id)

@@ -131,6 +131,16 @@ class NetworkSnapshot:
                 )
         return frozenset(countries)
 
+    def cny_per_usd(self, month: dt.date) -> tuple[float, dt.date] | None:
+        """The CNY-per-USD rate of a month and the month it is from: the month's own, else
+        the latest before it (rates are carried forward, never back); None before the table."""
+        wanted = month.replace(day=1)
+        earlier = [m for m in self.exchange_rates if m <= wanted]
+        if not earlier:
+            return None
+        used = max(earlier)
+        return self.exchange_rates[used].cny_per_usd, used
+
     def plants(self, country: str | None = None) -> list[Node]:
         return [
             n

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Subquery, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from carexport.db.bulk import chunks, insert_frame, rows_for_keys
@@ -156,3 +156,25 @@ def all_vehicles(session: Session, org_id: str) -> pl.DataFrame:
     return pl.DataFrame(
         [tuple(r) for r in rows], orient="row", schema={"vin": pl.String, "order_id": pl.String}
     )
+
+
+def vehicle_lines_query(org_id: str) -> Subquery:
+    """vin, brand_id, variant_id, origin_node, destination_country, dealer_id,
+    unit_value_usd: every ordered VIN with what it is and where it goes (a subquery)."""
+    query = (
+        select(
+            VehicleRow.vin,
+            OrderRow.brand_id,
+            OrderRow.variant_id,
+            OrderRow.origin_node,
+            OrderRow.destination_country,
+            OrderRow.dealer_id,
+            OrderRow.unit_value_usd,
+        )
+        .join(
+            OrderRow,
+            (OrderRow.org_id == VehicleRow.org_id) & (OrderRow.order_id == VehicleRow.order_id),
+        )
+        .where(VehicleRow.org_id == org_id)
+    )
+    return query.subquery("line")

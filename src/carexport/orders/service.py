@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+from sqlalchemy import Subquery
 from sqlalchemy.orm import Session
 
 from carexport.errors import Problem
@@ -324,3 +325,9 @@ def _compare_with_database(
             bad.add(order_id)
     vehicles_new = vehicles.filter(pl.col("order_id").is_in(fresh))
     return _Plan(new, changed, unchanged, vehicles_new, replace)
+
+
+def vehicle_lines(org_id: str) -> Subquery:
+    """The query of every ordered VIN with its brand, variant, origin, destination country,
+    dealer and unit value (see orders.repository.vehicle_lines_query)."""
+    return repository.vehicle_lines_query(org_id)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import Subquery, bindparam, delete, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -400,3 +400,24 @@ def expected_of_plan(session: Session, org_id: str, plan_id: str) -> pl.DataFram
 def all_events(session: Session, org_id: str) -> pl.DataFrame:
     columns = [getattr(EventRow, c) for c in EVENT_SCHEMA]
     return read_frame(session, select(*columns).where(EventRow.org_id == org_id), EVENT_SCHEMA)
+
+
+def export_dates_query(org_id: str, basis: str) -> Subquery:
+    """vin, exported_at of the organisation's exported VINs on a basis: customs (the first
+    EXPORT_CLEARED reported, kept on the status) or planned (the EXPORT_CLEARED of the
+    VIN's current plan). A subquery, not rows: the KPI engine aggregates it in the database."""
+    if basis == "customs":
+        status = VehicleStatusRow
+        return (
+            select(status.vin, status.export_cleared_at.label("exported_at"))
+            .where(status.org_id == org_id, status.export_cleared_at.is_not(None))
+            .subquery("exported")
+        )
+    if basis == "planned":
+        plan = VehiclePlanRow
+        return (
+            select(plan.vin, plan.planned_export_at.label("exported_at"))
+            .where(plan.org_id == org_id, plan.planned_export_at.is_not(None))
+            .subquery("exported")
+        )
+    raise ValueError(f"unknown export basis {basis!r}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from sqlalchemy import Subquery
 from sqlalchemy.orm import Session
 
 from carexport.errors import CarexportError
@@ -158,3 +159,16 @@ def simulated_events(
         )
     lanes, kinds = network_inputs(network_repository.load_snapshot(session, org_id))
     return simulate(expected, lanes, kinds, until=until, seed=seed)
+
+
+EXPORT_BASES = ("customs", "planned")
+
+
+def export_dates(org_id: str, basis: str) -> Subquery:
+    """The query of every exported VIN and when (vin, exported_at) on a basis: customs
+    (EXPORT_CLEARED reported) or planned (EXPORT_CLEARED in its current stored plan)."""
+    if basis not in EXPORT_BASES:
+        raise CarexportError(
+            f"unknown export basis {basis!r}", hint="use customs (cleared) or planned (in a plan)"
+        )
+    return repository.export_dates_query(org_id, basis)
