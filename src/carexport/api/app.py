@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    from carexport.kpi.endpoints import router as kpi_router
     from carexport.orders.endpoints import router as orders_router
     from carexport.plans.endpoints import router as plans_router
     from carexport.tracking.endpoints import router as tracking_router
@@ -70,4 +71,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(orders_router)
     app.include_router(plans_router)
     app.include_router(tracking_router)
+    app.include_router(kpi_router)
     return app

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from carexport.api.deps import OrgDep, SessionDep
 from carexport.api.schemas import ErrorOut, ProblemOut
-from carexport.errors import CarexportError, NotFound
+from carexport.errors import NotFound
 from carexport.tracking import repository
 from carexport.tracking.ingest import ingest, raw_frame
 from carexport.tracking.service import exceptions, learn_transit
@@ -249,16 +249,3 @@ def get_exceptions(
     )
     return [ExceptionOut(**row) for row in found.slice(offset, limit).iter_rows(named=True)]
 
-
-@router.get("/kpi/fvl", tags=["kpi"])
-def get_fvl(
-    session: SessionDep, org_id: OrgDep, by: str = "none", as_of: dt.date | None = None
-) -> list[dict[str, object]]:
-    """Finished-vehicle logistics KPIs, optionally by brand, market, month, lane or mode."""
-    from carexport.kpi.fvl import GROUPS
-    from carexport.kpi.service import fvl
-
-    if by not in GROUPS:
-        raise CarexportError(f"cannot group by {by!r}", hint="use " + ", ".join(GROUPS))
-    when = dt.datetime.combine(as_of, dt.time(), dt.UTC) if as_of else None
-    return fvl(session, org_id, by=by, as_of=when).to_dicts()
