@@ -69,6 +69,7 @@ def _evaluate(
     series, growth, missing, note = _series(snapshot, target, as_of, store_yearly)
     series = sorted((o for o in series if o.end <= as_of), key=lambda o: o.end)
     if not series:
+        missing = missing or f"an observation on or before {as_of}"
         return TargetStatus(target, None, None, None, None, "", None, "no data", missing, note)
     baseline, actual = series[0], series[-1]
     achieved, achieved_from = None, ""
@@ -126,6 +127,15 @@ def _series(
         return _rollout_series(snapshot, target, as_of)
     if target.metric == "share_of_national_exports_pct":
         return _share_series(snapshot, target)
+    if target.metric.endswith("_share_pct"):  # a part over a whole: both series are needed
+        part = target.metric.removesuffix("_share_pct")
+        return (
+            [],
+            None,
+            f"statistics of {target.scope} {part}_units and {target.scope} sales_units "
+            "(all markets) for the same full years",
+            "",
+        )
     unit = UNIT_OF_TARGET.get(target.unit)
     if unit is None:
         return [], None, f"no series is kept in {target.unit!r}", ""
