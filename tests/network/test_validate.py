@@ -129,6 +129,10 @@ EXPECTED: dict[str, list[E]] = {
         E("variants.csv", 4, "homologations", "not a market country", "FR")
     ],
     "dealer_unknown_brand": [E("dealers.csv", 2, "brand_id", "unknown brand", "CHANGAN_TH")],
+    # CHANGAN's variants are homologated for GSO (AE) and TH only.
+    "dealer_brand_not_homologated": [
+        E("dealers.csv", 3, "country", "no CHANGAN variant is homologated for DE", "DE")
+    ],
     "co2_factor_missing": [
         E("lanes.csv", 5, "co2e_kg_per_vehicle", "no factor for mode rail_container", None)
     ],

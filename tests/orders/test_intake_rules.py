@@ -361,3 +361,33 @@ def test_with_check_digits_matches_one_at_a_time() -> None:
     assert not vin.invalid_mask(vin.with_check_digits(raw)).any()
     with pytest.raises(ValueError, match="without I, O, Q"):
         vin.with_check_digits(["LS5A24BE0VC0O0102"])
+
+
+# --- a dealer not yet open on the due date ----------------------------------------------
+
+# Order 4 (line 5) sent as an Avatr 07 (EU_WVTA) to Avatr's third German store, which
+# dealers.csv opens on 2027-06-05; ready 2027-03-05 as before.
+TO_HAMBURG = "AVATR_07,AVATR_07_BEV_LHD,,,2,cn_cq_changan,,,D_AVATR_DE_03,2027-03-05,"
+
+
+def _order_to_hamburg(tmp_path: Path, due: str) -> Path:
+    old = "AVATR_11,AVATR_11_BEV_LHD,,,2,cn_cq_changan,ae,,,2027-03-05,2027-04-20"
+    return _good_csv_with(tmp_path, 5, old, TO_HAMBURG + due)
+
+
+def test_order_to_a_dealer_not_yet_open_is_a_warning(tmp_path: Path) -> None:
+    checked = check(_order_to_hamburg(tmp_path, "2027-06-04"))
+    message = "dealer D_AVATR_DE_03 opens on 2027-06-05, after the due date 2027-06-04"
+    expected = E("orders.csv", 5, "dealer", message, "D_AVATR_DE_03", "warning", "move the due")
+    assert_problems(checked.problems, [expected])
+    assert checked.orders.height == 8 and not checked.bad_orders
+
+
+def test_order_due_on_the_dealers_opening_day_is_fine(tmp_path: Path) -> None:
+    assert check(_order_to_hamburg(tmp_path, "2027-06-05")).problems == []
+
+
+def test_dealer_not_yet_open_does_not_stop_the_import(engine: Engine, tmp_path: Path) -> None:
+    report = run_import(engine, _order_to_hamburg(tmp_path, "2027-05-31"))
+    assert [(p.row, p.field, p.severity) for p in report.problems] == [(5, "dealer", "warning")]
+    assert report.committed and report.orders_inserted == 8

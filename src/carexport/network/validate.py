@@ -344,3 +344,47 @@ def _check_dealers(ctx: _Context) -> Iterator[Problem]:
                 "dealer in a country that is not a market",
                 "add the market",
             )
+    yield from _check_dealer_homologations(ctx)
+
+
+def _check_dealer_homologations(ctx: _Context) -> Iterator[Problem]:
+    """A dealer sells a brand where none of the brand's variants may be registered.
+
+    Not judged while a model names an unknown brand or a variant an unknown model: the
+    orphan may be the very one homologated there, so the typo is reported once, not again
+    at every dealer it strands. Dealers outside the markets already have their warning.
+    """
+    files = (
+        "brands.csv",
+        "vehicle_models.csv",
+        "variants.csv",
+        "markets.csv",
+        "homologation_regimes.csv",
+        "left_traffic_countries.csv",
+    )
+    snap = ctx.snap
+    if (
+        not ctx.usable(*files)
+        or any(m.brand_id not in snap.brands for m in snap.models.values())
+        or any(v.model_id not in snap.models for v in snap.variants.values())
+    ):
+        return
+    brand_countries: dict[str, set[str]] = {}
+    for variant in snap.variants.values():
+        brand_id = snap.models[variant.model_id].brand_id
+        brand_countries.setdefault(brand_id, set()).update(snap.variant_markets(variant))
+    for loc in ctx.dataset.located("dealers.csv"):
+        dealer = loc.record
+        if dealer.brand_id not in snap.brands or dealer.country not in snap.markets:
+            continue
+        if dealer.country not in brand_countries.get(dealer.brand_id, set()):
+            regime = snap.markets[dealer.country].homologation
+            yield _err(
+                "dealers.csv",
+                loc.row,
+                "country",
+                dealer.country,
+                f"no {dealer.brand_id} variant is homologated for {dealer.country}",
+                f"add {dealer.country} (or its regime {regime}) to the homologations of one "
+                f"of {dealer.brand_id}'s variants in variants.csv, or remove the dealer",
+            )

@@ -248,6 +248,7 @@ def check_orders(table: RawTable, snapshot: NetworkSnapshot) -> Checked:
         "use a plant id: " + ", ".join(sorted(plants)),
     )
     f = _resolve_destination(f, snapshot, r)
+    _check_dealer_open(f, snapshot, r)
 
     # --- market rules: drive side, homologation, a path that arrives in time ----------------
     market_side = {c: snapshot.drive_side(c).value for c in snapshot.markets}
@@ -510,6 +511,26 @@ def _resolve_destination(f: pl.DataFrame, snapshot: NetworkSnapshot, r: _Reporte
             "make destination_country, destination_node and dealer agree",
         )
     return f
+
+
+def _check_dealer_open(f: pl.DataFrame, snapshot: NetworkSnapshot, r: _Reporter) -> None:
+    """A warning, not an error: opening dates are mostly estimates, and the car can wait."""
+    opening = {d.id.upper(): d.opening_date for d in snapshot.dealers.values()}
+    opens = pl.col("dealer_id").replace_strict(opening, default=None, return_dtype=pl.Date)
+    r.report(
+        f.with_columns(opens.alias("_dealer_opens")),
+        pl.col("_dealer_opens") > pl.col("_due"),
+        "dealer",
+        pl.format(
+            "dealer {} opens on {}, after the due date {}",
+            pl.col("dealer_id"),
+            pl.col("_dealer_opens"),
+            pl.col("_due"),
+        ),
+        "deliver to a dealer open by the due date or to the destination port, or move the "
+        "due date to the opening",
+        severity="warning",
+    )
 
 
 def _check_paths(f: pl.DataFrame, snapshot: NetworkSnapshot, r: _Reporter) -> pl.DataFrame:
