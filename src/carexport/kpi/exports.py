@@ -209,7 +209,7 @@ def _span(period: str, year: int, sub: int) -> tuple[str, dt.date, dt.date]:
         return f"{year}-Q{sub}", dt.date(year, 3 * sub - 2, 1), _month_end(year, 3 * sub)
     if period == "year":
         return str(year), dt.date(year, 1, 1), dt.date(year, 12, 31)
-    return f"Jan-{MONTH_NAMES[sub - 1]} {year}", dt.date(year, 1, 1), _month_end(year, sub)
+    return f"{year} Jan-{MONTH_NAMES[sub - 1]}", dt.date(year, 1, 1), _month_end(year, sub)
 
 
 def _month_end(year: int, month: int) -> dt.date:
