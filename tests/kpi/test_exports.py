@@ -194,3 +194,48 @@ def test_bad_basis_and_period_are_clear_errors(store: Engine) -> None:
             exports(session, ORG, basis="shipped")
         with pytest.raises(CarexportError, match="period"):
             exports(session, ORG, period="week")
+
+
+def test_reconciliation_of_the_store_with_comtrade_by_hand(
+    store: Engine, book: tuple[list[dict[str, object]], list[dict[str, object]]]
+) -> None:
+    """The store's 2024 clearances per partner against the test Comtrade file's 8703 rows
+    (level total): carexport's count by hand here, the official one read with csv."""
+    from pathlib import Path
+
+    from carexport.kpi.comtrade import read_comtrade
+    from carexport.kpi.service import reconcile_with
+
+    path = Path(__file__).parents[1] / "data" / "comtrade" / "china_exports_8703_2024.csv"
+    iso2 = {"RUS": "RU", "MEX": "MX", "ARE": "AE", "SAU": "SA", "THA": "TH", "KAZ": "KZ"}
+    iso2 |= {"GBR": "GB", "DEU": "DE"}
+    official = {}
+    with path.open(encoding="cp1252") as handle:
+        for row in csv.DictReader(handle):
+            export = row["flowCode"] == "X" and row["freqCode"] == "A"
+            if export and row["cmdCode"] == "8703" and row["partnerISO"] in iso2:
+                official[iso2[row["partnerISO"]]] = int(row["qty"])
+    orders, vehicles = book
+    country = {o["order_id"]: o["destination_country"] for o in orders}
+    ours: dict[str, int] = defaultdict(int)
+    for v in vehicles:
+        at = _clearances(vehicles).get(str(v["vin"]))
+        if at is not None and at.year == 2024:
+            ours[str(country[v["order_id"]])] += 1
+    with unit_of_work(store) as session:
+        frame = reconcile_with(session, ORG, read_comtrade(path), level="total")
+    rows = {
+        r["partner_country"]: r
+        for r in frame.iter_rows(named=True)
+        if r["period_start"] == dt.date(2024, 1, 1) and r["period_end"] == dt.date(2024, 12, 31)
+    }
+    for partner, count in official.items():
+        row = rows[partner]
+        assert row["official_vehicles"] == count
+        assert row["carexport_vehicles"] == ours.get(partner, 0)
+        assert row["difference_vehicles"] == ours.get(partner, 0) - count
+        assert row["difference_pct"] == pytest.approx(100 * (ours.get(partner, 0) - count) / count)
+    total = rows["all partners"]
+    # RU 1,020,000 + MX 445,000 + AE 280,000 + SA 265,000 + TH 160,000 + KZ 110,000
+    # + GB 190,000 = 2,470,000 (World and the DEU import row left out)
+    assert total["official_vehicles"] == sum(official.values()) == 2_470_000

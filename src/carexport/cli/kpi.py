@@ -8,6 +8,7 @@ numbers (1.2M, 318.6k), long text folded instead of cut.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import typer
 from rich import box
@@ -217,3 +218,97 @@ def fvl_command(
     for row in frame.iter_rows():
         table.add_row(*["-" if v is None else str(v) for v in row])
     console.print(table)
+
+
+@app.command("rollout")
+def rollout_command(
+    brand: str = typer.Option("AVATR", help="Brand id or name."),
+    as_of: str | None = typer.Option(None, help="Judge targets due later as of this date."),
+    org: str | None = typer.Option(None, help=ORG_HELP),
+) -> None:
+    """Countries entered and stores open over time (dealers.csv) against the brand's plan."""
+    from carexport.cli.context import session_scope
+    from carexport.kpi.service import rollout
+
+    with session_scope() as session:
+        monthly, plan = rollout(
+            session, org or get_settings().org_id, brand, as_of=_date(as_of, "--as-of")
+        )
+    table = narrow_table(f"{brand.upper()} stores by month")
+    for name in ("month", "stores", "countries", "entered"):
+        table.add_column(name, justify="left" if name in ("month", "entered") else "right")
+    for row in monthly.iter_rows(named=True):
+        table.add_row(
+            f"{row['month']:%Y-%m}",
+            str(row["stores_open"]),
+            str(row["countries"]),
+            " ".join(row["new_countries"]),
+        )
+    console.print(table)
+    against = narrow_table(f"{brand.upper()} plan")
+    for name in ("target", "deadline", "planned", "actual", "gap", "status", "dates from"):
+        against.add_column(name, overflow="fold")
+    for row in plan.iter_rows(named=True):
+        against.add_row(
+            row["target_id"].removeprefix("T_"),
+            str(row["deadline"]),
+            str(row["planned"]),
+            f"{row['actual']} on {row['judged_on']}",
+            str(row["gap"]),
+            row["status"],
+            row["opening_sources"],
+        )
+    console.print(against)
+
+
+@app.command("reconcile")
+def reconcile_command(
+    comtrade: Path = typer.Argument(..., help="A UN Comtrade export CSV (HS 8703)."),
+    basis: str = typer.Option("customs", help="customs (EXPORT_CLEARED) or planned."),
+    level: str = typer.Option("group", help="group (HS subheading groups) or total (8703)."),
+    skip_invalid: bool = typer.Option(False, help="Leave out bad rows instead of refusing."),
+    org: str | None = typer.Option(None, help=ORG_HELP),
+) -> None:
+    """carexport's exported vehicles against the official figure, by partner and period."""
+    from carexport.cli.context import session_scope
+    from carexport.kpi.comtrade import read_comtrade
+    from carexport.kpi.service import reconcile_with
+
+    official = read_comtrade(comtrade, skip_invalid=skip_invalid)
+    with session_scope() as session:
+        frame = reconcile_with(
+            session, org or get_settings().org_id, official, basis=basis, level=level
+        )
+    table = narrow_table(f"carexport ({basis}) against {comtrade.name}")
+    for name in ("period", "partner", "HS group", "official", "carexport", "diff", "diff %"):
+        table.add_column(
+            name, justify="left" if name in ("period", "partner", "HS group") else "right"
+        )
+    for row in frame.iter_rows(named=True):
+        start, end = row["period_start"], row["period_end"]
+        table.add_row(
+            str(start.year) if (end - start).days > 31 else f"{start:%Y-%m}",
+            row["partner_country"],
+            row["hs_group"],
+            compact(row["official_vehicles"]),
+            compact(row["carexport_vehicles"]),
+            compact(row["difference_vehicles"]),
+            compact(row["difference_pct"], "%"),
+        )
+    console.print(table)
+
+
+@app.command("report")
+def report_command(
+    out: Path = typer.Option(..., help="The workbook to write (.xlsx)."),
+    basis: str = typer.Option("customs", help="customs (EXPORT_CLEARED) or planned."),
+    brand: str = typer.Option("AVATR", help="The brand whose store rollout is shown."),
+    org: str | None = typer.Option(None, help=ORG_HELP),
+) -> None:
+    """A workbook for a trade office: one sheet per view, with native Excel charts."""
+    from carexport.cli.context import session_scope
+    from carexport.kpi.workbook import kpi_workbook
+
+    with session_scope() as session:
+        path = kpi_workbook(session, org or get_settings().org_id, out, basis=basis, brand=brand)
+    console.print(f"wrote {path}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import BaseModel, Field
 
 
@@ -34,3 +36,116 @@ class FvlKpiOut(BaseModel):
     reporting_timeliness_pct: float | None = Field(
         description="Events reported within 24 h of happening, %"
     )
+
+
+class ExportRowOut(BaseModel):
+    """Exports of one period (and group): see kpi.exports.EXPORTS_SCHEMA_DOC."""
+
+    period: str = Field(description="2024, 2024-Q3, 2024-09 or 2024 Jan-Sep")
+    period_start: dt.date
+    period_end: dt.date
+    group: dict[str, str | bool | None] = Field(
+        default_factory=dict, description="The values of the --by dimensions"
+    )
+    vehicles: int
+    value_usd: float
+    value_cny: float | None
+    nev_vehicles: int
+    nev_share_pct: float | None
+    nev_value_share_pct: float | None
+    vehicles_year_before: int | None
+    yoy_pct: float | None = Field(description="Vehicles against the same period a year before")
+    value_yoy_pct: float | None
+    national_units: float | None = Field(description="China's exports over the same period")
+    national_basis: str | None = Field(description="GACC (customs) or CAAM (manufacturers)")
+    share_of_national_pct: float | None
+    share_basis: str | None = Field(description="e.g. customs/GACC, or a mixed-bases label")
+
+
+class ExportsOut(BaseModel):
+    basis: str = Field(description="customs (EXPORT_CLEARED reported) or planned (in a plan)")
+    period: str
+    by: list[str]
+    rows: list[ExportRowOut]
+    notes: list[str]
+
+
+class ObservationOut(BaseModel):
+    end: dt.date
+    value: float
+    label: str
+    basis: str
+    derived: bool
+
+
+class TargetOut(BaseModel):
+    id: str
+    metric: str
+    scope: str
+    value: float
+    unit: str
+    deadline: dt.date
+    baseline: ObservationOut | None
+    actual: ObservationOut | None
+    required_cagr_pct: float | None
+    achieved_cagr_pct: float | None
+    achieved_from: str
+    projected: dt.date | None
+    status: str = Field(description="met, missed, on track, off track, cannot project, no data")
+    missing: str
+    note: str
+
+
+class SeedFigureOut(BaseModel):
+    key: str
+    says: str
+    value: float
+    shown: str
+    how: str
+    source: str
+
+
+class SeedOut(BaseModel):
+    figures: list[SeedFigureOut]
+    missing: list[str]
+
+
+class RolloutMonthOut(BaseModel):
+    month: dt.date
+    stores_open: int
+    countries: int
+    new_countries: list[str]
+    unsourced_share: float | None
+
+
+class RolloutTargetOut(BaseModel):
+    target_id: str
+    metric: str
+    deadline: dt.date
+    planned: int
+    judged_on: dt.date
+    actual: int
+    gap: int
+    status: str
+    opening_sources: str
+
+
+class RolloutOut(BaseModel):
+    brand: str
+    months: list[RolloutMonthOut]
+    plan: list[RolloutTargetOut]
+
+
+class ReconciliationRowOut(BaseModel):
+    period_start: dt.date
+    period_end: dt.date
+    partner_country: str
+    hs_group: str
+    official_vehicles: int | None
+    carexport_vehicles: int | None
+    difference_vehicles: int | None
+    difference_pct: float | None
+    official_value_usd: float | None
+    carexport_value_usd: float | None
+    difference_value_usd: float | None
+    difference_value_pct: float | None

@@ -9,8 +9,10 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from carexport.kpi import repository
+from carexport.kpi import rollout as rollout_module
 from carexport.kpi.exports import ExportView, export_view
 from carexport.kpi.fvl import fvl_kpis
+from carexport.kpi.reconcile import reconcile, roll_up_months
 from carexport.kpi.statistics import SeedFigure, seed_figures
 from carexport.kpi.targets import TargetStatus, evaluate_targets
 from carexport.network import repository as network_repository
@@ -67,6 +69,50 @@ def targets(session: Session, org_id: str, *, as_of: dt.date | None = None) -> l
 def seed(session: Session, org_id: str) -> tuple[list[SeedFigure], list[str]]:
     """The seed article's figures recomputed from the organisation's stored statistics."""
     return seed_figures(network_service.snapshot_of(session, org_id))
+
+
+def rollout(
+    session: Session, org_id: str, brand: str, *, as_of: dt.date | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The brand's stores and countries by month, and its store plan against them."""
+    snapshot = network_service.snapshot_of(session, org_id)
+    return (
+        rollout_module.rollout(snapshot, brand),
+        rollout_module.rollout_against_plan(snapshot, brand, as_of=as_of),
+    )
+
+
+def store_months(session: Session, org_id: str, basis: str = "customs") -> pl.DataFrame:
+    """carexport's exports by month, destination and powertrain (reconcile's store input)."""
+    snapshot = network_service.snapshot_of(session, org_id)
+    powertrain = {v: variant.powertrain.value for v, variant in snapshot.variants.items()}
+    return (
+        export_cube(session, org_id, basis)
+        .select(
+            pl.col("month").str.to_date("%Y-%m"),
+            pl.col("country").alias("partner_country"),
+            pl.col("variant").replace_strict(powertrain, default="ICE").alias("powertrain"),
+            "vehicles",
+            "value_usd",
+        )
+        .group_by("month", "partner_country", "powertrain")
+        .agg(pl.col("vehicles").sum(), pl.col("value_usd").sum())
+        .sort("month", "partner_country", "powertrain")
+    )
+
+
+def reconcile_with(
+    session: Session,
+    org_id: str,
+    official: pl.DataFrame,
+    *,
+    basis: str = "customs",
+    level: str = "group",
+) -> pl.DataFrame:
+    """carexport's exports against an official (Comtrade) frame, per partner, period and
+    HS group (kpi.reconcile.RECONCILIATION_SCHEMA)."""
+    months = store_months(session, org_id, basis)
+    return reconcile(roll_up_months(months, official), official, level=level)
 
 
 def fvl(
