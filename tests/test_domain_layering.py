@@ -44,25 +44,6 @@ ALLOWED_VIOLATIONS: dict[tuple[str, str], str] = {
     },
     ("carexport.kpi.service", "carexport.network.repository"): "kpi.service is being rewritten",
     ("carexport.kpi.service", "carexport.tracking.repository"): "kpi.service is being rewritten",
-    # The fix needs a thin service function in network/, orders/ or tracking/service.py,
-    # which another engineer is editing right now.
-    **{
-        pair: "service function pending"
-        for pair in (
-            ("carexport.cli.demo", "carexport.network.repository"),
-            ("carexport.cli.demo", "carexport.tracking.repository"),
-            ("carexport.cli.network", "carexport.network.repository"),
-            ("carexport.cli.orders", "carexport.network.repository"),
-            ("carexport.orders.endpoints", "carexport.network.repository"),
-            ("carexport.plans.service", "carexport.network.repository"),
-            ("carexport.plans.service", "carexport.orders.repository"),
-            ("carexport.plans.service", "carexport.tracking.repository"),
-            ("carexport.plans.service", "carexport.tracking.tables"),
-            ("carexport.tracking.ingest", "carexport.network.tables"),
-            ("carexport.tracking.repository", "carexport.orders.tables"),
-            ("carexport.tracking.service", "carexport.network.repository"),
-        )
-    },
 }
 
 

@@ -28,9 +28,8 @@ def demo(
     from carexport.cli.orders import print_import_report
     from carexport.db.migrate import upgrade
     from carexport.db.session import make_engine, unit_of_work
-    from carexport.network import repository
     from carexport.network.dataset import builtin_folder
-    from carexport.network.service import load_dataset
+    from carexport.network.service import load_dataset, snapshot_of
     from carexport.orders.generate import generate, write_order_book
     from carexport.orders.service import ImportOptions, import_orders, read_files
 
@@ -51,7 +50,7 @@ def demo(
         counts = load_dataset(session, org_id, builtin_folder())
     print_load_counts(counts, f"Built-in Chongqing network loaded into {db_file}")
     with unit_of_work(engine) as session:
-        snapshot = repository.load_snapshot(session, org_id)
+        snapshot = snapshot_of(session, org_id)
     print_summary(snapshot, start)
 
     console.rule("2. Export orders")
@@ -110,7 +109,12 @@ def demo(
     from carexport.kpi.service import fvl
     from carexport.tracking.events import parse_time
     from carexport.tracking.ingest import ingest, numbered
-    from carexport.tracking.service import exceptions, learn_transit, simulated_events
+    from carexport.tracking.service import (
+        current_statuses,
+        exceptions,
+        learn_transit,
+        simulated_events,
+    )
 
     until = dt.datetime.combine(start + dt.timedelta(weeks=6), dt.time(), dt.UTC)
     with unit_of_work(engine) as session:
@@ -141,9 +145,7 @@ def demo(
     )
     if stats.height:
         with unit_of_work(engine) as session:
-            from carexport.network import repository as network_repository
-
-            network = network_repository.load_snapshot(session, org_id)
+            network = snapshot_of(session, org_id)
         published = pl.DataFrame(
             {
                 "key": list(network.lanes),
@@ -164,9 +166,7 @@ def demo(
                 f"  {lane}: median {median / 24:.1f} days over {n:,} legs (published {days})"
             )
     with unit_of_work(engine) as session:
-        from carexport.tracking import repository as tracking_repository
-
-        status = tracking_repository.all_statuses(session, org_id)
+        status = current_statuses(session, org_id)
         found = exceptions(session, org_id, now=until)
         kpis = fvl(session, org_id, as_of=until)
     by_status = status.group_by("status").len().sort("len", descending=True)

@@ -13,7 +13,7 @@ from carexport.cli.render import console, problems_table
 from carexport.config import get_settings
 
 if TYPE_CHECKING:
-    from carexport.network.repository import SyncCounts
+    from carexport.network.service import SyncCounts
     from carexport.network.snapshot import NetworkSnapshot
 
 app = typer.Typer(help="The export network: nodes, lanes, markets, vehicles.", no_args_is_help=True)
@@ -92,8 +92,7 @@ def show(
     """Counts, lanes by mode, and every market's fastest and cheapest path from Chongqing."""
     from carexport.cli.context import session_scope
     from carexport.errors import CarexportError, InvalidInput
-    from carexport.network import repository
-    from carexport.network.service import check_dataset
+    from carexport.network.service import check_dataset, has_network, snapshot_of
 
     if dataset is not None:
         checked = check_dataset(dataset)
@@ -103,12 +102,12 @@ def show(
     else:
         org_id = org or get_settings().org_id
         with session_scope() as session:
-            if not repository.has_network(session, org_id):
+            if not has_network(session, org_id):
                 raise CarexportError(
                     f"organisation {org_id!r} has no network loaded",
                     hint="run: carexport network load (or pass --dataset DIR)",
                 )
-            snapshot = repository.load_snapshot(session, org_id)
+            snapshot = snapshot_of(session, org_id)
     day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     print_summary(snapshot, day)
 

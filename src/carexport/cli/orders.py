@@ -49,7 +49,7 @@ def import_command(
 
     from carexport.cli.context import session_scope
     from carexport.errors import CarexportError
-    from carexport.network import repository as network_repository
+    from carexport.network import service as network_service
     from carexport.orders.service import ImportOptions, import_orders, read_files
 
     org_id = org or get_settings().org_id
@@ -71,12 +71,12 @@ def import_command(
         task = progress.add_task(f"reading {file.name}", total=None)
         orders_table, vehicles_table = read_files(file, vehicles, options)
         with session_scope() as session:
-            if not network_repository.has_network(session, org_id):
+            if not network_service.has_network(session, org_id):
                 raise CarexportError(
                     f"organisation {org_id!r} has no network loaded",
                     hint="run: carexport network load",
                 )
-            snapshot = network_repository.load_snapshot(session, org_id)
+            snapshot = network_service.snapshot_of(session, org_id)
             result = import_orders(
                 session,
                 org_id,

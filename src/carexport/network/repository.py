@@ -112,6 +112,10 @@ def has_network(session: Session, org_id: str) -> bool:
     return row is not None
 
 
+def node_ids(session: Session, org_id: str) -> set[str]:
+    return set(session.scalars(select(tables.NodeRow.id).where(tables.NodeRow.org_id == org_id)))
+
+
 def load_snapshot(session: Session, org_id: str) -> NetworkSnapshot:
     """The organisation's network as a frozen snapshot (the same value a dataset gives)."""
     records: dict[str, list[Any]] = {}

@@ -14,7 +14,7 @@ from carexport.network import repository
 from carexport.network.dataset import Dataset, read_dataset
 from carexport.network.paths import Path as NetworkPath
 from carexport.network.paths import best_path_to_market, best_paths, reachable
-from carexport.network.repository import SyncCounts
+from carexport.network.repository import SyncCounts as SyncCounts  # load_dataset returns them
 from carexport.network.snapshot import NetworkSnapshot
 from carexport.network.validate import validate
 
@@ -139,3 +139,13 @@ def describe_path(snapshot: NetworkSnapshot, path: NetworkPath) -> str:
 def snapshot_of(session: Session, org_id: str) -> NetworkSnapshot:
     """The organisation's network as it is stored."""
     return repository.load_snapshot(session, org_id)
+
+
+def has_network(session: Session, org_id: str) -> bool:
+    """Whether the organisation has a network loaded."""
+    return repository.has_network(session, org_id)
+
+
+def node_ids(session: Session, org_id: str) -> set[str]:
+    """The ids of the organisation's stored nodes."""
+    return repository.node_ids(session, org_id)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from carexport.api.deps import OrgDep, SessionDep
 from carexport.api.schemas import ErrorOut, ProblemOut
 from carexport.errors import CarexportError, NotFound
-from carexport.network import repository as network_repository
+from carexport.network import service as network_service
 from carexport.network.snapshot import NetworkSnapshot
 from carexport.orders import repository
 from carexport.orders.intake import ORDER_COLUMNS, VEHICLE_COLUMNS, read_records
@@ -62,11 +62,11 @@ def _respond(report: ImportReport, options: ImportOptions) -> ImportReportOut | 
 
 
 def _snapshot(session: Session, org_id: str) -> NetworkSnapshot:
-    if not network_repository.has_network(session, org_id):
+    if not network_service.has_network(session, org_id):
         raise CarexportError(
             f"organisation {org_id!r} has no network loaded", hint="run: carexport network load"
         )
-    return network_repository.load_snapshot(session, org_id)
+    return network_service.snapshot_of(session, org_id)
 
 
 @router.post("", response_model=ImportReportOut, responses=IMPORT_RESPONSES)

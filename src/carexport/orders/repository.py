@@ -10,7 +10,7 @@ import polars as pl
 from sqlalchemy import Subquery, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from carexport.db.bulk import chunks, insert_frame, rows_for_keys
+from carexport.db.bulk import chunks, frame_for_keys, insert_frame, rows_for_keys
 from carexport.orders.tables import OrderImportRow, OrderRow, VehicleRow
 
 
@@ -155,6 +155,61 @@ def all_vehicles(session: Session, org_id: str) -> pl.DataFrame:
     ).all()
     return pl.DataFrame(
         [tuple(r) for r in rows], orient="row", schema={"vin": pl.String, "order_id": pl.String}
+    )
+
+
+def ordered_vins_query(
+    org_id: str, *, order_id: str | None = None, market: str | None = None
+) -> Subquery:
+    """vin: the organisation's listed VINs, of one order and one destination country if
+    given (a subquery)."""
+    query = select(VehicleRow.vin).where(VehicleRow.org_id == org_id)
+    if order_id or market:
+        query = query.join(
+            OrderRow,
+            (OrderRow.org_id == VehicleRow.org_id) & (OrderRow.order_id == VehicleRow.order_id),
+        )
+    if order_id:
+        query = query.where(OrderRow.order_id == order_id)
+    if market:
+        query = query.where(OrderRow.destination_country == market.upper())
+    return query.subquery("ordered")
+
+
+def vin_dimensions(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
+    """vin, brand, market, due_date of each VIN's order (a VIN of an order's VIN list, or
+    a numbered slot ORDER#0001 of an order without one)."""
+    keys = (
+        pl.DataFrame({"vin": vins}, schema={"vin": pl.String})
+        .unique()
+        .with_columns(pl.col("vin").str.split("#").list.first().alias("_slot_order"))
+    )
+    listed = frame_for_keys(
+        session,
+        VehicleRow,
+        "vin",
+        keys["vin"].to_list(),
+        {"vin": pl.String(), "order_id": pl.String()},
+        org_id,
+    )
+    owner = keys.join(listed, on="vin", how="left").with_columns(
+        pl.coalesce("order_id", "_slot_order").alias("order_id")
+    )
+    orders = frame_for_keys(
+        session,
+        OrderRow,
+        "order_id",
+        owner["order_id"].drop_nulls().unique().to_list(),
+        {
+            "order_id": pl.String(),
+            "brand_id": pl.String(),
+            "destination_country": pl.String(),
+            "due_date": pl.Date(),
+        },
+        org_id,
+    ).rename({"brand_id": "brand", "destination_country": "market"})
+    return owner.join(orders, on="order_id", how="left").select(
+        "vin", "brand", "market", "due_date"
     )
 
 

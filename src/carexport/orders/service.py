@@ -327,6 +327,30 @@ def _compare_with_database(
     return _Plan(new, changed, unchanged, vehicles_new, replace)
 
 
+def all_orders(session: Session, org_id: str) -> pl.DataFrame:
+    """Every order of the organisation, one row each with the order table's columns."""
+    return repository.all_orders(session, org_id)
+
+
+def all_vehicles(session: Session, org_id: str) -> pl.DataFrame:
+    """vin, order_id of every VIN of the organisation's VIN lists."""
+    return repository.all_vehicles(session, org_id)
+
+
+def vin_dimensions(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
+    """vin, brand, market, due_date of each VIN's order (a listed VIN, or a numbered slot
+    ORDER#0001 of an order without a VIN list)."""
+    return repository.vin_dimensions(session, org_id, vins)
+
+
+def ordered_vins(
+    org_id: str, *, order_id: str | None = None, market: str | None = None
+) -> Subquery:
+    """The subquery of the organisation's listed VINs (vin), of one order and one
+    destination country if given."""
+    return repository.ordered_vins_query(org_id, order_id=order_id, market=market)
+
+
 def vehicle_lines(org_id: str) -> Subquery:
     """The query of every ordered VIN with its brand, variant, origin, destination country,
     dealer and unit value (see orders.repository.vehicle_lines_query)."""

@@ -9,35 +9,32 @@ import uuid
 import polars as pl
 from sqlalchemy.orm import Session
 
-from carexport.db.bulk import insert_frame
 from carexport.errors import CarexportError
-from carexport.network import repository as network_repository
+from carexport.network import service as network_service
 from carexport.network.snapshot import NetworkSnapshot
-from carexport.orders import repository as orders_repository
+from carexport.orders import service as orders_service
 from carexport.planning.problem import PlanningProblem, PlanParameters, vehicles_from_orders
 from carexport.planning.result import PlanResult
 from carexport.planning.run import plan
 from carexport.plans import repository
 from carexport.plans.tables import PlanVersionRow
-from carexport.tracking import repository as tracking_repository
 from carexport.tracking.milestones import expected_milestones, pack
-from carexport.tracking.service import refresh_etas
-from carexport.tracking.tables import ExpectedMilestoneRow
+from carexport.tracking.service import refresh_etas, store_plan_milestones
 
 
 def problem_from_db(session: Session, org_id: str, params: PlanParameters) -> PlanningProblem:
-    if not network_repository.has_network(session, org_id):
+    if not network_service.has_network(session, org_id):
         raise CarexportError(
             f"organisation {org_id!r} has no network loaded", hint="run: carexport network load"
         )
-    orders = orders_repository.all_orders(session, org_id)
+    orders = orders_service.all_orders(session, org_id)
     if orders.is_empty():
         raise CarexportError(
             f"organisation {org_id!r} has no orders",
             hint="import some: carexport orders import FILE",
         )
-    snapshot = network_repository.load_snapshot(session, org_id)
-    vins = orders_repository.all_vehicles(session, org_id)
+    snapshot = network_service.snapshot_of(session, org_id)
+    vins = orders_service.all_vehicles(session, org_id)
     return PlanningProblem(snapshot, vehicles_from_orders(orders, vins), params)
 
 
@@ -74,17 +71,10 @@ def store_plan(
     milestones = expected_milestones(
         result.legs, result.vehicles, {n.id: n.country for n in network.nodes.values()}
     )
-    insert_frame(
-        session,
-        ExpectedMilestoneRow.__tablename__,
-        milestones.select(
-            pl.lit(org_id).alias("org_id"), pl.lit(plan_id).alias("plan_id"), pl.all()
-        ),
-    )
     due = result.vehicles.join(result.orders.select("order_id", "due_date"), on="order_id")
     current = pack(milestones).join(due.select("vin", "due_date"), on="vin", how="left")
-    tracking_repository.store_vehicle_plans(
-        session, org_id, current.with_columns(pl.lit(plan_id).alias("plan_id"))
+    store_plan_milestones(
+        session, org_id, plan_id, milestones, current.with_columns(pl.lit(plan_id).alias("plan_id"))
     )
     refresh_etas(
         session,

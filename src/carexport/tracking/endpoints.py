@@ -248,4 +248,3 @@ def get_exceptions(
         session, org_id, kind=kind, vin=vin, dwell_days=dwell_days, overdue_hours=overdue_hours
     )
     return [ExceptionOut(**row) for row in found.slice(offset, limit).iter_rows(named=True)]
-

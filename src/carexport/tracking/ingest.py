@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carexport.db.bulk import insert_frame
 from carexport.errors import Problem
-from carexport.network.tables import NodeRow
+from carexport.network import service as network_service
 from carexport.tracking import repository
 from carexport.tracking.eta import etas
 from carexport.tracking.events import (
@@ -96,7 +95,7 @@ def ingest(
     scans the organisation's whole event log or VIN list.
     """
     now = now or dt.datetime.now(dt.UTC)
-    nodes = {r[0] for r in session.execute(select(NodeRow.id).where(NodeRow.org_id == org_id))}
+    nodes = network_service.node_ids(session, org_id)
     raw = raw.with_columns(pl.col("source").fill_null(source))
     # A big batch is applied in parts that share no VIN, inside the same transaction: a
     # VIN's status needs all of its events together, and nothing else does, so memory

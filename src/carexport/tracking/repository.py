@@ -20,7 +20,7 @@ from carexport.db.bulk import (
     temporary_table,
     upsert_frame,
 )
-from carexport.orders.tables import OrderRow, VehicleRow
+from carexport.orders import service as orders_service
 from carexport.tracking.eta import MODEL_SCHEMA
 from carexport.tracking.events import EVENT_SCHEMA
 from carexport.tracking.milestones import PACKED_SCHEMA
@@ -39,12 +39,12 @@ def vin_context(session: Session, org_id: str, vins: pl.DataFrame) -> pl.DataFra
     (an ordered VIN, or a planned one), its current plan (packed), how many events it has,
     and its ETAs. Columns: vin, known, plan_id, due_date, milestones, events,
     previous_eta, previous_eta_p90."""
-    plan, status, listed = VehiclePlanRow, VehicleStatusRow, VehicleRow
+    plan, status, listed = VehiclePlanRow, VehicleStatusRow, orders_service.ordered_vins(org_id)
     with temporary_table(session, "tmp_ingest_vins", vins.select("vin")) as wanted:
         query = (
             select(
                 wanted.c.vin,
-                listed.vin.is_not(None) | plan.vin.is_not(None),
+                listed.c.vin.is_not(None) | plan.vin.is_not(None),
                 plan.plan_id,
                 plan.due_date,
                 plan.milestones,
@@ -55,7 +55,7 @@ def vin_context(session: Session, org_id: str, vins: pl.DataFrame) -> pl.DataFra
             .select_from(wanted)
             .outerjoin(plan, (plan.org_id == org_id) & (plan.vin == wanted.c.vin))
             .outerjoin(status, (status.org_id == org_id) & (status.vin == wanted.c.vin))
-            .outerjoin(listed, (listed.org_id == org_id) & (listed.vin == wanted.c.vin))
+            .outerjoin(listed, listed.c.vin == wanted.c.vin)
         )
         return read_frame(
             session,
@@ -91,6 +91,19 @@ def upsert_statuses(session: Session, org_id: str, statuses: pl.DataFrame) -> No
         VehicleStatusRow.__tablename__,
         statuses.select(pl.lit(org_id).alias("org_id"), pl.all()),
         key=("org_id", "vin"),
+    )
+
+
+def insert_expected_milestones(
+    session: Session, org_id: str, plan_id: str, milestones: pl.DataFrame
+) -> None:
+    """milestones: a new plan's expected milestones (tracking.milestones.expected_milestones)."""
+    insert_frame(
+        session,
+        ExpectedMilestoneRow.__tablename__,
+        milestones.select(
+            pl.lit(org_id).alias("org_id"), pl.lit(plan_id).alias("plan_id"), pl.all()
+        ),
     )
 
 
@@ -238,40 +251,9 @@ def status_of(session: Session, org_id: str, vin: str) -> VehicleStatusRow | Non
 
 
 def vin_dimensions(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
-    """vin, brand, market, due_date of each VIN's order (a VIN of an order's VIN list, or
-    a numbered slot ORDER#0001 of an order without one)."""
-    keys = (
-        pl.DataFrame({"vin": vins}, schema={"vin": pl.String})
-        .unique()
-        .with_columns(pl.col("vin").str.split("#").list.first().alias("_slot_order"))
-    )
-    listed = frame_for_keys(
-        session,
-        VehicleRow,
-        "vin",
-        keys["vin"].to_list(),
-        {"vin": pl.String(), "order_id": pl.String()},
-        org_id,
-    )
-    owner = keys.join(listed, on="vin", how="left").with_columns(
-        pl.coalesce("order_id", "_slot_order").alias("order_id")
-    )
-    orders = frame_for_keys(
-        session,
-        OrderRow,
-        "order_id",
-        owner["order_id"].drop_nulls().unique().to_list(),
-        {
-            "order_id": pl.String(),
-            "brand_id": pl.String(),
-            "destination_country": pl.String(),
-            "due_date": pl.Date(),
-        },
-        org_id,
-    ).rename({"brand_id": "brand", "destination_country": "market"})
-    return owner.join(orders, on="order_id", how="left").select(
-        "vin", "brand", "market", "due_date"
-    )
+    """Kept for kpi.service (being rewritten): the dimensions are orders', read them with
+    orders.service.vin_dimensions."""
+    return orders_service.vin_dimensions(session, org_id, vins)
 
 
 def insert_eta_revisions(session: Session, org_id: str, revisions: pl.DataFrame) -> None:
@@ -370,19 +352,8 @@ def list_statuses(
             else ((VehicleStatusRow.days_late == 0) | VehicleStatusRow.days_late.is_(None))
         )
     if order_id or market:
-        owners = (
-            select(VehicleRow.vin)
-            .join(
-                OrderRow,
-                (OrderRow.org_id == VehicleRow.org_id) & (OrderRow.order_id == VehicleRow.order_id),
-            )
-            .where(VehicleRow.org_id == org_id)
-        )
-        if order_id:
-            owners = owners.where(OrderRow.order_id == order_id)
-        if market:
-            owners = owners.where(OrderRow.destination_country == market.upper())
-        query = query.where(VehicleStatusRow.vin.in_(owners))
+        owners = orders_service.ordered_vins(org_id, order_id=order_id, market=market)
+        query = query.where(VehicleStatusRow.vin.in_(select(owners.c.vin)))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(VehicleStatusRow.vin).limit(limit).offset(offset))
     return total, list(rows)

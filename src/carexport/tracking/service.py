@@ -17,6 +17,20 @@ from carexport.tracking.learn import quantiles
 from carexport.tracking.milestones import unpack
 
 
+def store_plan_milestones(
+    session: Session, org_id: str, plan_id: str, milestones: pl.DataFrame, plans: pl.DataFrame
+) -> None:
+    """Keep a new plan's expected milestones (tracking.milestones.expected_milestones) and
+    make it the current plan of its VINs (plans: vin, plan_id, due_date, milestones packed)."""
+    repository.insert_expected_milestones(session, org_id, plan_id, milestones)
+    repository.store_vehicle_plans(session, org_id, plans)
+
+
+def current_statuses(session: Session, org_id: str) -> pl.DataFrame:
+    """Every tracked VIN's current status (columns: repository.STATUS_SCHEMA)."""
+    return repository.all_statuses(session, org_id)
+
+
 def revise_etas(
     session: Session,
     org_id: str,
@@ -148,7 +162,7 @@ def simulated_events(
     session: Session, org_id: str, plan_id: str, *, until: dt.datetime, seed: int = 0
 ) -> pl.DataFrame:
     """Simulated raw events for a stored plan, up to `until` (see tracking.simulate)."""
-    from carexport.network import repository as network_repository
+    from carexport.network import service as network_service
     from carexport.tracking.simulate import network_inputs, simulate
 
     expected = repository.expected_of_plan(session, org_id, plan_id)
@@ -157,7 +171,7 @@ def simulated_events(
             f"plan {plan_id!r} has no expected milestones",
             hint="store a plan first: carexport plan --from-db ...",
         )
-    lanes, kinds = network_inputs(network_repository.load_snapshot(session, org_id))
+    lanes, kinds = network_inputs(network_service.snapshot_of(session, org_id))
     return simulate(expected, lanes, kinds, until=until, seed=seed)
 
 
