@@ -261,8 +261,9 @@ def test_generated_book_imports_without_a_problem(engine: Engine, tmp_path: Path
     assert table_counts(engine) == (book.orders.height, book.vehicles.height, 1)
     assert [v for v in book.vehicles["vin"] if vin_problem(v) is not None] == []
     nev = {v.id for v in SNAPSHOT.variants.values() if v.powertrain.is_nev}
-    nev_units = book.orders.filter(book.orders["variant"].is_in(nev))["quantity"].sum()
-    assert abs(nev_units / book.vehicles.height - book.nev_share_target) <= 0.03
+    value_usd = book.orders["quantity"] * book.orders["unit_value_usd"]
+    nev_value_usd = value_usd.filter(book.orders["variant"].is_in(nev)).sum()
+    assert nev_value_usd / value_usd.sum() == pytest.approx(book.nev_value_share_target, rel=0.02)
 
 
 # --- killing an import half-way --------------------------------------------------------
