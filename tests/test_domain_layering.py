@@ -42,8 +42,6 @@ ALLOWED_VIOLATIONS: dict[tuple[str, str], str] = {
         ("carexport.db.models_registry", f"carexport.{domain}.tables"): "the table registry"
         for domain in ("network", "orders", "plans", "tracking")
     },
-    ("carexport.kpi.service", "carexport.network.repository"): "kpi.service is being rewritten",
-    ("carexport.kpi.service", "carexport.tracking.repository"): "kpi.service is being rewritten",
 }
 
 

@@ -23,7 +23,8 @@ def demo(
     seed: int = typer.Option(0, help="Seed of the synthetic order book."),
 ) -> None:
     """Fresh SQLite database: load the Chongqing network, import 3 months of orders, plan
-    them, simulate six weeks of events, and report status, exceptions and FVL KPIs."""
+    them, simulate six weeks of events, and report status, exceptions, FVL KPIs, exports
+    (customs and planned) and every target's trajectory."""
     from carexport.cli.network import print_load_counts, print_summary
     from carexport.cli.orders import print_import_report
     from carexport.db.migrate import upgrade
@@ -186,4 +187,19 @@ def demo(
     for name, value in kpis.drop("group").row(0, named=True).items():
         table.add_row(name, "-" if value is None else f"{value:,}")
     console.print(table)
+
+    console.rule("5. Exports against the targets")
+    from carexport.cli.kpi import print_exports, print_targets
+    from carexport.kpi.service import exports, targets
+    from carexport.kpi.workbook import kpi_workbook
+
+    with unit_of_work(engine) as session:
+        cleared = exports(session, org_id, basis="customs", by=("brand",), period="month")
+        planned = exports(session, org_id, basis="planned", by=("region",), period="quarter")
+        judged = targets(session, org_id)
+        workbook = kpi_workbook(session, org_id, workdir / "kpi.xlsx")
+    print_exports(cleared)
+    print_exports(planned)
+    print_targets(judged)
+    console.print(f"workbook for the trade office: {workbook}")
     engine.dispose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich import box
@@ -17,6 +18,10 @@ from rich.table import Table
 from carexport.cli.render import console
 from carexport.config import get_settings
 from carexport.errors import CarexportError
+
+if TYPE_CHECKING:
+    from carexport.kpi.exports import ExportView
+    from carexport.kpi.targets import TargetStatus
 
 app = typer.Typer(help="KPIs.", no_args_is_help=True)
 
@@ -56,32 +61,9 @@ def narrow_table(title: str) -> Table:
     return Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), title_justify="left")
 
 
-@app.command("exports")
-def exports_command(
-    basis: str = typer.Option("customs", help="customs (EXPORT_CLEARED) or planned (in a plan)."),
-    by: str = typer.Option(
-        "none", help="none or a comma list of brand, group, market, region, powertrain, nev."
-    ),
-    period: str = typer.Option("year", help="month, quarter, year or ytd."),
-    through: str | None = typer.Option(None, help="ytd: months up to this date's month."),
-    org: str | None = typer.Option(None, help=ORG_HELP),
-) -> None:
-    """Exports in vehicles and value by period, with growth, NEV share and share of China."""
-    from carexport.cli.context import session_scope
-    from carexport.kpi.exports import parse_by
-    from carexport.kpi.service import exports
-
-    dimensions = parse_by(by)
-    with session_scope() as session:
-        view = exports(
-            session,
-            org or get_settings().org_id,
-            basis=basis,
-            by=dimensions,
-            period=period,
-            through=_date(through, "--through"),
-        )
-    table = narrow_table(f"Exports, {basis} basis, by {period}")
+def print_exports(view: ExportView) -> None:
+    dimensions = view.by
+    table = narrow_table(f"Exports, {view.basis} basis, by {view.period}")
     table.add_column("period")
     if dimensions:
         table.add_column("/".join(dimensions), overflow="fold")
@@ -108,17 +90,7 @@ def exports_command(
         console.print(f"note: {note}")
 
 
-@app.command("targets")
-def targets_command(
-    as_of: str | None = typer.Option(None, help="Judge as of this date (default: today)."),
-    org: str | None = typer.Option(None, help=ORG_HELP),
-) -> None:
-    """Every target: baseline, latest actual, growth required and achieved, projected date."""
-    from carexport.cli.context import session_scope
-    from carexport.kpi.service import targets
-
-    with session_scope() as session:
-        statuses = targets(session, org or get_settings().org_id, as_of=_date(as_of, "--as-of"))
+def print_targets(statuses: list[TargetStatus]) -> None:
     table = narrow_table("Targets (growth per year, compounded; * derived)")
     for name in ("target", "goal", "baseline", "actual", "need/y", "got/y", "status"):
         table.add_column(name, justify="left" if name in ("target", "status") else "right")
@@ -149,6 +121,48 @@ def targets_command(
             details.append(s.note)
         if details:
             console.print(f"[bold]{s.target.id}[/]: " + "; ".join(details), overflow="fold")
+
+
+@app.command("exports")
+def exports_command(
+    basis: str = typer.Option("customs", help="customs (EXPORT_CLEARED) or planned (in a plan)."),
+    by: str = typer.Option(
+        "none", help="none or a comma list of brand, group, market, region, powertrain, nev."
+    ),
+    period: str = typer.Option("year", help="month, quarter, year or ytd."),
+    through: str | None = typer.Option(None, help="ytd: months up to this date's month."),
+    org: str | None = typer.Option(None, help=ORG_HELP),
+) -> None:
+    """Exports in vehicles and value by period, with growth, NEV share and share of China."""
+    from carexport.cli.context import session_scope
+    from carexport.kpi.exports import parse_by
+    from carexport.kpi.service import exports
+
+    dimensions = parse_by(by)
+    with session_scope() as session:
+        view = exports(
+            session,
+            org or get_settings().org_id,
+            basis=basis,
+            by=dimensions,
+            period=period,
+            through=_date(through, "--through"),
+        )
+    print_exports(view)
+
+
+@app.command("targets")
+def targets_command(
+    as_of: str | None = typer.Option(None, help="Judge as of this date (default: today)."),
+    org: str | None = typer.Option(None, help=ORG_HELP),
+) -> None:
+    """Every target: baseline, latest actual, growth required and achieved, projected date."""
+    from carexport.cli.context import session_scope
+    from carexport.kpi.service import targets
+
+    with session_scope() as session:
+        statuses = targets(session, org or get_settings().org_id, as_of=_date(as_of, "--as-of"))
+    print_targets(statuses)
 
 
 STATUS_LINES = {"off track": "off\ntrack", "cannot project": "cannot\nproject"}

@@ -15,12 +15,9 @@ from carexport.kpi.fvl import fvl_kpis
 from carexport.kpi.reconcile import reconcile, roll_up_months
 from carexport.kpi.statistics import SeedFigure, seed_figures
 from carexport.kpi.targets import TargetStatus, evaluate_targets
-from carexport.network import repository as network_repository
 from carexport.network import service as network_service
 from carexport.orders import service as orders_service
-from carexport.tracking import repository as tracking_repository
 from carexport.tracking import service as tracking_service
-from carexport.tracking.milestones import unpack
 
 
 def export_cube(session: Session, org_id: str, basis: str) -> pl.DataFrame:
@@ -120,12 +117,10 @@ def fvl(
 ) -> pl.DataFrame:
     """The finished-vehicle KPIs of the organisation's tracked vehicles (see kpi.fvl)."""
     as_of = as_of or dt.datetime.now(dt.UTC)
-    events = tracking_repository.all_events(session, org_id)
-    plans = tracking_repository.plans_of(session, org_id)
-    vins = sorted(set(events["vin"].to_list()) | set(plans["vin"].to_list()))
-    expected = unpack(plans.select("vin", "milestones"))
-    dims = tracking_repository.vin_dimensions(session, org_id, vins)
-    network = network_repository.load_snapshot(session, org_id)
+    events, expected = tracking_service.tracked_history(session, org_id)
+    vins = sorted(set(events["vin"].to_list()) | set(expected["vin"].to_list()))
+    dims = orders_service.vin_dimensions(session, org_id, vins)
+    network = network_service.snapshot_of(session, org_id)
     return fvl_kpis(
         events,
         expected,

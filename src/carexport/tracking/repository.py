@@ -250,12 +250,6 @@ def status_of(session: Session, org_id: str, vin: str) -> VehicleStatusRow | Non
     return session.get(VehicleStatusRow, (org_id, vin))
 
 
-def vin_dimensions(session: Session, org_id: str, vins: list[str]) -> pl.DataFrame:
-    """Kept for kpi.service (being rewritten): the dimensions are orders', read them with
-    orders.service.vin_dimensions."""
-    return orders_service.vin_dimensions(session, org_id, vins)
-
-
 def insert_eta_revisions(session: Session, org_id: str, revisions: pl.DataFrame) -> None:
     """revisions: vin, revised_at, basis, eta, eta_p90, delay_hours."""
     # 64 random bits per revision, as text: the key is (org, VIN, id), so they need only

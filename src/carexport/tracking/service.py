@@ -178,6 +178,15 @@ def simulated_events(
 EXPORT_BASES = ("customs", "planned")
 
 
+def tracked_history(session: Session, org_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every event of the organisation (tracking.events.EVENT_SCHEMA) and every VIN's
+    expected milestones of its current plan (vin, seq, code, node, lane_id, planned_at):
+    what the finished-vehicle KPIs are computed from."""
+    events = repository.all_events(session, org_id)
+    plans = repository.plans_of(session, org_id)
+    return events, unpack(plans.select("vin", "milestones"))
+
+
 def export_dates(org_id: str, basis: str) -> Subquery:
     """The query of every exported VIN and when (vin, exported_at) on a basis: customs
     (EXPORT_CLEARED reported) or planned (EXPORT_CLEARED in its current stored plan)."""
