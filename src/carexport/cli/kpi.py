@@ -103,12 +103,7 @@ def print_targets(statuses: list[TargetStatus]) -> None:
             _observation(s.actual, t.unit),
             compact(s.required_cagr_pct, "%"),
             compact(s.achieved_cagr_pct, "%"),
-            STATUS_LINES.get(s.status, s.status)
-            + (
-                f"\n{'reach' if s.status == 'missed' else 'by'} {s.projected:%Y-%m}"
-                if s.projected
-                else ""
-            ),
+            STATUS_LINES.get(s.status, s.status) + _when(s),
         )
     console.print(table)
     for s in statuses:
@@ -163,6 +158,15 @@ def targets_command(
     with session_scope() as session:
         statuses = targets(session, org or get_settings().org_id, as_of=_date(as_of, "--as-of"))
     print_targets(statuses)
+
+
+def _when(s: TargetStatus) -> str:
+    """When the target was or will be reached, under the status."""
+    if s.projected is None:
+        return ""
+    if s.actual is not None and s.projected <= s.actual.end:
+        return f"\nmet {s.projected:%Y-%m}"
+    return f"\n{'reach' if s.status == 'missed' else 'by'} {s.projected:%Y-%m}"
 
 
 STATUS_LINES = {"off track": "off\ntrack", "cannot project": "cannot\nproject"}

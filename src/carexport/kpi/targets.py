@@ -79,14 +79,14 @@ def _evaluate(
         achieved_from = f"{baseline.label} to {actual.label}"
     elif growth is not None:
         achieved = growth.value
-        achieved_from = f"stated growth {growth.label} ({growth.basis})"
+        achieved_from = f"stated for {growth.label} ({growth.basis})"
     years_left = (target.deadline - actual.end).days / YEAR_DAYS
     required = None
     if actual.value < target.value and years_left > 0 and actual.value > 0:
         required = 100 * ((target.value / actual.value) ** (1 / years_left) - 1)
     projected = None
-    if actual.value >= target.value:
-        projected = actual.end
+    if actual.value >= target.value:  # reached: when it first was
+        projected = next(o.end for o in series if o.value >= target.value)
     elif achieved is not None and achieved > 0 and actual.value > 0:
         years_needed = math.log(target.value / actual.value) / math.log(1 + achieved / 100)
         if years_needed < 200:
@@ -175,7 +175,10 @@ def _series(
         ]
         return full, None, "", "from carexport's own exports (customs basis), not official"
     wanted = f"{target.scope} {target.metric} in {unit.value} for full years"
-    return [], growth, f"statistics of {wanted} (export_statistics.csv)", ""
+    missing = f"statistics of {wanted} (export_statistics.csv)"
+    if target.metric == "export_units":
+        missing += f", or a full calendar year of {target.scope} exports in the store"
+    return [], growth, missing, ""
 
 
 def _observed(stat: ExportStatistic) -> Observation:
