@@ -239,3 +239,81 @@ def test_reconciliation_of_the_store_with_comtrade_by_hand(
     # RU 1,020,000 + MX 445,000 + AE 280,000 + SA 265,000 + TH 160,000 + KZ 110,000
     # + GB 190,000 = 2,470,000 (World and the DEU import row left out)
     assert total["official_vehicles"] == sum(official.values()) == 2_470_000
+
+
+def _counts(engine: Engine) -> list[tuple[str, str, str, int]]:
+    from sqlalchemy import select
+
+    from carexport.tracking.tables import ExportCountRow as C
+
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(C.basis, C.month, C.order_id, C.vehicles)
+            .where(C.org_id == ORG)
+            .order_by(C.basis, C.month, C.order_id)
+        ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def test_counts_kept_at_ingest_and_planning_equal_a_recount(
+    store: Engine, book: tuple[list[dict[str, object]], list[dict[str, object]]]
+) -> None:
+    from carexport.tracking import repository
+    from carexport.tracking.milestones import pack
+    from carexport.tracking.service import recount_exports
+
+    _orders, vehicles = book
+    vin = str(vehicles[0]["vin"])
+    order_of = {str(v["vin"]): str(v["order_id"]) for v in vehicles}
+    with unit_of_work(store) as session:
+        # An earlier clearance moves the car into an earlier month; a later one does not.
+        early = {"vin": vin, "code": "EXPORT_CLEARED", "node": "CN_QINZHOU"}
+        ingest(
+            session,
+            ORG,
+            numbered(raw_frame([{**early, "event_time": "2023-11-15T00:00:00Z"}])),
+            source="test",
+            now=NOW,
+        )
+        # Plans for three VINs: two export in March 2025, one never leaves China.
+        import polars as pl
+
+        planned = [str(v["vin"]) for v in vehicles[1:4]]
+        at = dt.datetime(2025, 3, 10, tzinfo=dt.UTC)
+        milestones = pl.DataFrame(
+            {
+                "vin": planned[:2] + planned[2:],
+                "seq": [1, 1, 1],
+                "code": ["EXPORT_CLEARED", "EXPORT_CLEARED", "RELEASED"],
+                "node": ["CN_QINZHOU"] * 3,
+                "lane_id": [None, None, None],
+                "planned_at": [at, at, at],
+            },
+            schema_overrides={"lane_id": pl.String, "planned_at": pl.Datetime("us", "UTC")},
+        )
+        plans = pack(milestones).with_columns(
+            pl.lit("p1").alias("plan_id"), pl.lit(None, pl.Date).alias("due_date")
+        )
+        repository.store_vehicle_plans(session, ORG, plans)
+        # Re-planned a month later: the counts move, they do not add up.
+        later = milestones.with_columns(pl.col("planned_at") + dt.timedelta(days=31))
+        repository.store_vehicle_plans(
+            session,
+            ORG,
+            pack(later).with_columns(
+                pl.lit("p2").alias("plan_id"), pl.lit(None, pl.Date).alias("due_date")
+            ),
+        )
+    kept = _counts(store)
+    customs_of_vin = [c for c in kept if c[0] == "customs" and c[1] == "2023-11"]
+    assert (customs_of_vin[0][2], customs_of_vin[0][3]) == (order_of[vin], 1)
+    planned_rows = [c for c in kept if c[0] == "planned"]
+    by_order: dict[str, int] = defaultdict(int)
+    for p in planned[:2]:
+        by_order[order_of[p]] += 1
+    assert planned_rows == [("planned", "2025-04", o, n) for o, n in sorted(by_order.items())]
+    with unit_of_work(store) as session:
+        recount_exports(session, ORG)
+    assert _counts(store) == kept
+    total = sum(n for b, _, _, n in kept if b == "customs")
+    assert total == len(_clearances(vehicles))  # one count per cleared car

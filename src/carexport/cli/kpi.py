@@ -330,3 +330,15 @@ def report_command(
     with session_scope() as session:
         path = kpi_workbook(session, org or get_settings().org_id, out, basis=basis, brand=brand)
     console.print(f"wrote {path}")
+
+
+@app.command("recount")
+def recount_command(org: str | None = typer.Option(None, help=ORG_HELP)) -> None:
+    """Count exports per month and order again from every status and plan (the counts are
+    kept as events and plans arrive; run this after moving VINs between orders by API)."""
+    from carexport.cli.context import session_scope
+    from carexport.tracking.service import recount_exports
+
+    with session_scope() as session:
+        recount_exports(session, org or get_settings().org_id)
+    console.print("export counts recounted")

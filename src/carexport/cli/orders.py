@@ -90,6 +90,11 @@ def import_command(
             )
             if not result.committed:
                 session.rollback()
+            elif result.vehicles_deleted:
+                # VINs left orders: the export counts attribute exports to orders.
+                from carexport.tracking.service import recount_exports
+
+                recount_exports(session, org_id)
     print_import_report(result, dry_run=dry_run)
     if report is not None:
         write_problem_report(result, report)

@@ -1,8 +1,10 @@
 """The KPI engine's one query: exported vehicles aggregated in the database.
 
-The other domains hand over queries (tracking: which VIN was exported when, on a basis;
-orders: what each VIN is and where it goes); this joins them and groups by month, brand,
-variant, origin and destination, so a million VINs come back as a few thousand rows.
+The other domains hand over subqueries (tracking: vehicles exported per month and order on
+a basis, counted as events and plans arrive; orders: what each order is and where it
+goes); this joins them and groups by month, brand, variant, origin and destination. It
+reads one row per order and month, never one per VIN: a million VINs are some tens of
+thousands of rows.
 """
 
 from __future__ import annotations
@@ -25,28 +27,26 @@ CUBE_SCHEMA: dict[str, pl.DataType] = {
 
 
 def export_cube(session: Session, exported: Subquery, line: Subquery) -> pl.DataFrame:
-    """exported: vin, exported_at; line: vin, brand_id, variant_id, origin_node,
-    destination_country, dealer_id, unit_value_usd. Returns CUBE_SCHEMA, one row per month
-    and combination that has exports."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        month = func.to_char(func.timezone("UTC", exported.c.exported_at), "YYYY-MM")
-    else:  # SQLite keeps UTC times as ISO text
-        month = func.substr(exported.c.exported_at, 1, 7)
+    """exported: month, order_id, vehicles (tracking's export counts); line: order_id,
+    brand_id, variant_id, origin_node, destination_country, dealer_id, unit_value_usd.
+    Returns CUBE_SCHEMA, one row per month and combination that has exports."""
     query = (
         select(
-            month.label("month"),
+            exported.c.month,
             line.c.brand_id,
             line.c.variant_id,
             line.c.origin_node,
             line.c.destination_country,
-            func.count().label("vehicles"),
-            func.coalesce(func.sum(line.c.unit_value_usd), literal_column("0.0")),
+            func.sum(exported.c.vehicles).label("vehicles"),
+            func.coalesce(
+                func.sum(exported.c.vehicles * line.c.unit_value_usd), literal_column("0.0")
+            ),
         )
         .select_from(exported)
-        .join(line, line.c.vin == exported.c.vin)
+        .join(line, line.c.order_id == exported.c.order_id)
+        .where(exported.c.vehicles != 0)
         .group_by(
-            literal_column("1"),
+            exported.c.month,
             line.c.brand_id,
             line.c.variant_id,
             line.c.origin_node,

@@ -23,7 +23,7 @@ from carexport.tracking import service as tracking_service
 def export_cube(session: Session, org_id: str, basis: str) -> pl.DataFrame:
     """Exported vehicles by month, brand, variant, origin and country (kpi.repository)."""
     return repository.export_cube(
-        session, tracking_service.export_dates(org_id, basis), orders_service.vehicle_lines(org_id)
+        session, tracking_service.export_counts(org_id, basis), orders_service.order_lines(org_id)
     )
 
 

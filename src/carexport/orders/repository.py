@@ -161,9 +161,9 @@ def all_vehicles(session: Session, org_id: str) -> pl.DataFrame:
 def ordered_vins_query(
     org_id: str, *, order_id: str | None = None, market: str | None = None
 ) -> Subquery:
-    """vin: the organisation's listed VINs, of one order and one destination country if
-    given (a subquery)."""
-    query = select(VehicleRow.vin).where(VehicleRow.org_id == org_id)
+    """vin, order_id: the organisation's listed VINs, of one order and one destination
+    country if given (a subquery)."""
+    query = select(VehicleRow.vin, VehicleRow.order_id).where(VehicleRow.org_id == org_id)
     if order_id or market:
         query = query.join(
             OrderRow,
@@ -213,12 +213,12 @@ def vin_dimensions(session: Session, org_id: str, vins: list[str]) -> pl.DataFra
     )
 
 
-def vehicle_lines_query(org_id: str) -> Subquery:
-    """vin, brand_id, variant_id, origin_node, destination_country, dealer_id,
-    unit_value_usd: every ordered VIN with what it is and where it goes (a subquery)."""
-    query = (
+def order_lines_query(org_id: str) -> Subquery:
+    """order_id, brand_id, variant_id, origin_node, destination_country, dealer_id,
+    unit_value_usd: what each order is and where it goes (a subquery)."""
+    return (
         select(
-            VehicleRow.vin,
+            OrderRow.order_id,
             OrderRow.brand_id,
             OrderRow.variant_id,
             OrderRow.origin_node,
@@ -226,10 +226,6 @@ def vehicle_lines_query(org_id: str) -> Subquery:
             OrderRow.dealer_id,
             OrderRow.unit_value_usd,
         )
-        .join(
-            OrderRow,
-            (OrderRow.org_id == VehicleRow.org_id) & (OrderRow.order_id == VehicleRow.order_id),
-        )
-        .where(VehicleRow.org_id == org_id)
+        .where(OrderRow.org_id == org_id)
+        .subquery("line")
     )
-    return query.subquery("line")

@@ -346,12 +346,12 @@ def vin_dimensions(session: Session, org_id: str, vins: list[str]) -> pl.DataFra
 def ordered_vins(
     org_id: str, *, order_id: str | None = None, market: str | None = None
 ) -> Subquery:
-    """The subquery of the organisation's listed VINs (vin), of one order and one
-    destination country if given."""
+    """The subquery of the organisation's listed VINs (vin, order_id), of one order and
+    one destination country if given."""
     return repository.ordered_vins_query(org_id, order_id=order_id, market=market)
 
 
-def vehicle_lines(org_id: str) -> Subquery:
-    """The query of every ordered VIN with its brand, variant, origin, destination country,
-    dealer and unit value (see orders.repository.vehicle_lines_query)."""
-    return repository.vehicle_lines_query(org_id)
+def order_lines(org_id: str) -> Subquery:
+    """The subquery of every order's brand, variant, origin, destination country, dealer
+    and unit value (see orders.repository.order_lines_query)."""
+    return repository.order_lines_query(org_id)

@@ -176,6 +176,13 @@ def _ingest_part(
     )
     current = current.join(predicted, on="vin", how="left")
     repository.upsert_statuses(session, org_id, current)
+    cleared = touched.select("vin", "order_id", pl.col("previous_export_at").alias("before"))
+    cleared = cleared.join(
+        current.select("vin", pl.col("export_cleared_at").alias("after")), on="vin"
+    )
+    repository.add_export_counts(
+        session, org_id, repository.export_count_changes(cleared, "customs")
+    )
     revise_etas(session, org_id, current, touched, now=now, basis=pl.col("last_event_id"))
     report.vins_updated = current.height
     return report

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 from sqlalchemy import Subquery, bindparam, delete, func, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,7 @@ from carexport.tracking.tables import (
     EtaRevisionRow,
     EventRow,
     ExpectedMilestoneRow,
+    ExportCountRow,
     TransitModelRow,
     VehiclePlanRow,
     VehicleStatusRow,
@@ -37,8 +40,9 @@ from carexport.tracking.tables import (
 def vin_context(session: Session, org_id: str, vins: pl.DataFrame) -> pl.DataFrame:
     """What ingest needs to know of each VIN of a batch, in one read: whether it is known
     (an ordered VIN, or a planned one), its current plan (packed), how many events it has,
-    and its ETAs. Columns: vin, known, plan_id, due_date, milestones, events,
-    previous_eta, previous_eta_p90."""
+    its ETAs, its order and when it was export-cleared. Columns: vin, known, plan_id,
+    due_date, milestones, events, previous_eta, previous_eta_p90, order_id,
+    previous_export_at."""
     plan, status, listed = VehiclePlanRow, VehicleStatusRow, orders_service.ordered_vins(org_id)
     with temporary_table(session, "tmp_ingest_vins", vins.select("vin")) as wanted:
         query = (
@@ -51,6 +55,8 @@ def vin_context(session: Session, org_id: str, vins: pl.DataFrame) -> pl.DataFra
                 status.events,
                 status.eta,
                 status.eta_p90,
+                listed.c.order_id,
+                status.export_cleared_at,
             )
             .select_from(wanted)
             .outerjoin(plan, (plan.org_id == org_id) & (plan.vin == wanted.c.vin))
@@ -69,6 +75,8 @@ def vin_context(session: Session, org_id: str, vins: pl.DataFrame) -> pl.DataFra
                 "events": pl.Int64(),
                 "previous_eta": pl.Datetime("us", "UTC"),
                 "previous_eta_p90": pl.Datetime("us", "UTC"),
+                "order_id": pl.String(),
+                "previous_export_at": pl.Datetime("us", "UTC"),
             },
         )
 
@@ -108,7 +116,8 @@ def insert_expected_milestones(
 
 
 def store_vehicle_plans(session: Session, org_id: str, plans: pl.DataFrame) -> None:
-    """plans: vin, plan_id, due_date, milestones; replaces those VINs' current plans."""
+    """plans: vin, plan_id, due_date, milestones; replaces those VINs' current plans, and
+    moves their planned exports in the export counts."""
     planned_export = (
         pl.from_epoch(
             pl.col("milestones")
@@ -119,6 +128,8 @@ def store_vehicle_plans(session: Session, org_id: str, plans: pl.DataFrame) -> N
         .cast(pl.Datetime("us"))
         .dt.replace_time_zone("UTC")
     )
+    new = plans.select("vin", planned_export.alias("planned_export_at"))
+    before = _planned_before(session, org_id, new.select("vin"))
     upsert_frame(
         session,
         VehiclePlanRow.__tablename__,
@@ -132,6 +143,12 @@ def store_vehicle_plans(session: Session, org_id: str, plans: pl.DataFrame) -> N
         ),
         key=("org_id", "vin"),
     )
+    moved = before.join(new, on="vin", how="left").select(
+        "order_id",
+        pl.col("previous_export_at").alias("before"),
+        pl.col("planned_export_at").alias("after"),
+    )
+    add_export_counts(session, org_id, export_count_changes(moved, "planned"))
 
 
 PLAN_SCHEMA: dict[str, pl.DataType] = {
@@ -367,22 +384,106 @@ def all_events(session: Session, org_id: str) -> pl.DataFrame:
     return read_frame(session, select(*columns).where(EventRow.org_id == org_id), EVENT_SCHEMA)
 
 
-def export_dates_query(org_id: str, basis: str) -> Subquery:
-    """vin, exported_at of the organisation's exported VINs on a basis: customs (the first
-    EXPORT_CLEARED reported, kept on the status) or planned (the EXPORT_CLEARED of the
-    VIN's current plan). A subquery, not rows: the KPI engine aggregates it in the database."""
-    if basis == "customs":
-        status = VehicleStatusRow
-        return (
-            select(status.vin, status.export_cleared_at.label("exported_at"))
-            .where(status.org_id == org_id, status.export_cleared_at.is_not(None))
-            .subquery("exported")
+def _planned_before(session: Session, org_id: str, vins: pl.DataFrame) -> pl.DataFrame:
+    """vin, order_id, previous_export_at (planned) of VINs about to get a new plan."""
+    plan, listed = VehiclePlanRow, orders_service.ordered_vins(org_id)
+    with temporary_table(session, "tmp_replanned_vins", vins) as wanted:
+        query = (
+            select(wanted.c.vin, listed.c.order_id, plan.planned_export_at)
+            .select_from(wanted)
+            .join(listed, listed.c.vin == wanted.c.vin)
+            .outerjoin(plan, (plan.org_id == org_id) & (plan.vin == wanted.c.vin))
         )
-    if basis == "planned":
-        plan = VehiclePlanRow
-        return (
-            select(plan.vin, plan.planned_export_at.label("exported_at"))
-            .where(plan.org_id == org_id, plan.planned_export_at.is_not(None))
-            .subquery("exported")
+        return read_frame(
+            session,
+            query,
+            {
+                "vin": pl.String(),
+                "order_id": pl.String(),
+                "previous_export_at": pl.Datetime("us", "UTC"),
+            },
         )
-    raise ValueError(f"unknown export basis {basis!r}")
+
+
+def export_count_changes(moved: pl.DataFrame, basis: str) -> pl.DataFrame:
+    """moved: order_id, before, after (export times, null when not exported) of VINs whose
+    export may have changed -> basis, month, order_id, vehicles (+1 into the new month,
+    -1 out of the old one; nothing for VINs whose month stayed)."""
+    month_before = pl.col("before").dt.strftime("%Y-%m")
+    month_after = pl.col("after").dt.strftime("%Y-%m")
+    changed = moved.filter(pl.col("order_id").is_not_null() & month_before.ne_missing(month_after))
+    out = changed.filter(pl.col("before").is_not_null()).select(
+        month_before.alias("month"), "order_id", pl.lit(-1).alias("vehicles")
+    )
+    into = changed.filter(pl.col("after").is_not_null()).select(
+        month_after.alias("month"), "order_id", pl.lit(1).alias("vehicles")
+    )
+    return (
+        pl.concat([out, into])
+        .group_by("month", "order_id")
+        .agg(pl.col("vehicles").sum())
+        .filter(pl.col("vehicles") != 0)
+        .select(pl.lit(basis).alias("basis"), "month", "order_id", "vehicles")
+        .sort("basis", "month", "order_id")
+    )
+
+
+def add_export_counts(session: Session, org_id: str, changes: pl.DataFrame) -> None:
+    """Add changes (basis, month, order_id, vehicles: + or -) to the export counts."""
+    if changes.is_empty():
+        return
+    dialect = session.get_bind().dialect.name
+    insert = (
+        postgresql_insert(ExportCountRow)
+        if dialect == "postgresql"
+        else sqlite_insert(ExportCountRow)
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=["org_id", "basis", "month", "order_id"],
+        set_={"vehicles": ExportCountRow.vehicles + insert.excluded.vehicles},
+    )
+    rows = changes.with_columns(pl.lit(org_id).alias("org_id")).to_dicts()
+    session.execute(statement, rows)
+    if (changes["vehicles"] < 0).any():
+        session.execute(
+            delete(ExportCountRow).where(
+                ExportCountRow.org_id == org_id, ExportCountRow.vehicles == 0
+            )
+        )
+
+
+def recount_exports(session: Session, org_id: str, order_ids: list[str] | None = None) -> None:
+    """Count the exports again from the statuses and plans (of some orders, or all): after
+    VINs left or changed orders, which the counts kept at ingest and planning cannot see."""
+    counts = delete(ExportCountRow).where(ExportCountRow.org_id == org_id)
+    listed = orders_service.ordered_vins(org_id)
+    if order_ids is not None:
+        counts = counts.where(ExportCountRow.order_id.in_(order_ids))
+    session.execute(counts)
+    for basis, table, column in (
+        ("customs", VehicleStatusRow, VehicleStatusRow.export_cleared_at),
+        ("planned", VehiclePlanRow, VehiclePlanRow.planned_export_at),
+    ):
+        rows = (
+            select(listed.c.order_id, column)
+            .select_from(table)
+            .join(listed, listed.c.vin == table.vin)
+            .where(table.org_id == org_id, column.is_not(None))
+        )
+        if order_ids is not None:
+            rows = rows.where(listed.c.order_id.in_(order_ids))
+        found = read_frame(
+            session, rows, {"order_id": pl.String(), "after": pl.Datetime("us", "UTC")}
+        )
+        moved = found.with_columns(pl.lit(None, pl.Datetime("us", "UTC")).alias("before"))
+        add_export_counts(session, org_id, export_count_changes(moved, basis))
+
+
+def export_counts_query(org_id: str, basis: str) -> Subquery:
+    """month, order_id, vehicles exported on a basis (a subquery)."""
+    counts = ExportCountRow
+    return (
+        select(counts.month, counts.order_id, counts.vehicles)
+        .where(counts.org_id == org_id, counts.basis == basis)
+        .subquery("exported")
+    )

@@ -187,11 +187,17 @@ def tracked_history(session: Session, org_id: str) -> tuple[pl.DataFrame, pl.Dat
     return events, unpack(plans.select("vin", "milestones"))
 
 
-def export_dates(org_id: str, basis: str) -> Subquery:
-    """The query of every exported VIN and when (vin, exported_at) on a basis: customs
-    (EXPORT_CLEARED reported) or planned (EXPORT_CLEARED in its current stored plan)."""
+def export_counts(org_id: str, basis: str) -> Subquery:
+    """The subquery of vehicles exported per month and order (month, order_id, vehicles)
+    on a basis: customs (EXPORT_CLEARED reported) or planned (EXPORT_CLEARED in the
+    VIN's current stored plan)."""
     if basis not in EXPORT_BASES:
         raise CarexportError(
             f"unknown export basis {basis!r}", hint="use customs (cleared) or planned (in a plan)"
         )
-    return repository.export_dates_query(org_id, basis)
+    return repository.export_counts_query(org_id, basis)
+
+
+def recount_exports(session: Session, org_id: str, order_ids: list[str] | None = None) -> None:
+    """Count exports again for some orders (or all), e.g. after an import moved VINs."""
+    repository.recount_exports(session, org_id, order_ids)

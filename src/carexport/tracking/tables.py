@@ -131,3 +131,16 @@ class TransitModelRow(OrgOwned, Base):
     median_hours: Mapped[float] = mapped_column(Float)
     p90_hours: Mapped[float] = mapped_column(Float)
     learned_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ExportCountRow(OrgOwned, Base):
+    """Vehicles exported per month and order, on each basis (customs: the first
+    EXPORT_CLEARED reported; planned: the EXPORT_CLEARED of the current plan). Kept in step
+    with the statuses and plans it counts, in the same transaction, so that the export KPIs
+    read a few thousand rows instead of joining a million VINs to their orders."""
+
+    __tablename__ = "export_count"
+    basis: Mapped[str] = mapped_column(String(8), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, UTC
+    order_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    vehicles: Mapped[int] = mapped_column(Integer)

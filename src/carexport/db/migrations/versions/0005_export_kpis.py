@@ -1,5 +1,6 @@
 """export KPIs: statistics with periods, bases and units; exchange rates; plant production
-start; each VIN's export date (customs and planned), kept beside its status and plan
+start; each VIN's export date (customs and planned), kept beside its status and plan, and
+the vehicles exported per month and order
 
 Revision ID: 0005
 Revises: 0004
@@ -9,6 +10,7 @@ Create Date: 2026-12-03 09:10:00
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -115,6 +117,17 @@ def upgrade() -> None:
             " WHERE id = 'T_CQ_NEV_EXPORT_VALUE_2027'"
         )
     )
+    op.create_table(
+        "export_count",
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("basis", sa.String(length=8), nullable=False),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("order_id", sa.String(length=64), nullable=False),
+        sa.Column("vehicles", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "org_id", "basis", "month", "order_id", name=op.f("pk_export_count")
+        ),
+    )
     # Statuses stored before 0005 do not know their export date: derive it from the events.
     connection.execute(
         sa.text(
@@ -124,9 +137,61 @@ def upgrade() -> None:
             " AND e.code = 'EXPORT_CLEARED')"
         )
     )
+    _planned_exports_from_milestones(connection)
+    _count_exports(connection)
+
+
+_PLANNED = re.compile(r"EXPORT_CLEARED\|[^|;]*\|[^|;]*\|(-?\d+)")
+
+
+def _planned_exports_from_milestones(connection: sa.Connection) -> None:
+    plan = sa.table(
+        "vehicle_plan",
+        sa.column("org_id"),
+        sa.column("vin"),
+        sa.column("milestones"),
+        sa.column("planned_export_at", sa.DateTime(timezone=True)),
+    )
+    rows = connection.execute(sa.select(plan.c.org_id, plan.c.vin, plan.c.milestones)).all()
+    changes = []
+    for org_id, vin, milestones in rows:
+        found = _PLANNED.search(milestones or "")
+        if found:
+            at = dt.datetime.fromtimestamp(int(found.group(1)), dt.UTC)
+            changes.append({"o": org_id, "v": vin, "at": at})
+    if changes:
+        connection.execute(
+            plan.update()
+            .where(plan.c.org_id == sa.bindparam("o"), plan.c.vin == sa.bindparam("v"))
+            .values(planned_export_at=sa.bindparam("at")),
+            changes,
+        )
+
+
+def _count_exports(connection: sa.Connection) -> None:
+    """The export counts of what is already stored (as ingest and planning keep them)."""
+    postgres = connection.dialect.name == "postgresql"
+    for basis, table, column in (
+        ("customs", "vehicle_status", "export_cleared_at"),
+        ("planned", "vehicle_plan", "planned_export_at"),
+    ):
+        month = (
+            f"to_char(s.{column} AT TIME ZONE 'UTC', 'YYYY-MM')"
+            if postgres
+            else f"substr(s.{column}, 1, 7)"
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO export_count (org_id, basis, month, order_id, vehicles)"
+                f" SELECT s.org_id, '{basis}', {month}, v.order_id, count(*)"
+                f" FROM {table} s JOIN order_vehicle v ON v.org_id = s.org_id AND v.vin = s.vin"
+                f" WHERE s.{column} IS NOT NULL GROUP BY s.org_id, {month}, v.order_id"
+            )
+        )
 
 
 def downgrade() -> None:
+    op.drop_table("export_count")
     with op.batch_alter_table("vehicle_plan") as batch:
         batch.drop_column("planned_export_at")
     with op.batch_alter_table("vehicle_status") as batch:
