@@ -24,8 +24,10 @@ ALLOWED: dict[str, set[str]] = {
     "tracking": BASE | {"db", "network", "orders"},
     "kpi": BASE | {"db", "network", "orders", "plans", "tracking"},
     # The edge: thin shells over the services above.
-    "api": CORE,
-    "cli": CORE | {"api"},  # serve runs the app
+    "api": CORE | {"web"},  # the app serves the dashboard too
+    # The dashboard: pages over the same services the API uses, and its dependencies.
+    "web": CORE | {"api"},
+    "cli": CORE | {"api", "web"},  # serve runs the app
 }
 # A domain's HTTP layer may also use the API's shared parts (session and organisation
 # dependencies, the error and problem shapes).

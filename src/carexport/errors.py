@@ -19,6 +19,12 @@ class CarexportError(Exception):
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
 
+class InternalError(CarexportError):
+    """A bug, shown to a user without its traceback (which goes to the log)."""
+
+    status_code = 500
+
+
 class NotFound(CarexportError):
     status_code = 404
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 
 from carexport import __version__
 from carexport.api.schemas import ErrorOut, ProblemOut
 from carexport.config import Settings, get_settings
 from carexport.db.session import make_engine
-from carexport.errors import CarexportError, InvalidInput
+from carexport.errors import CarexportError, InternalError, InvalidInput
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,7 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
 
     @app.exception_handler(CarexportError)
-    async def carexport_error(_request: Request, error: CarexportError) -> JSONResponse:
+    async def carexport_error(request: Request, error: CarexportError) -> Response:
+        if request.url.path.startswith("/ui"):
+            from carexport.web.render import error_page
+
+            return error_page(request, error)
         body = ErrorOut(
             error=error.message,
             hint=error.hint,
@@ -58,6 +65,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else [],
         )
         return JSONResponse(body.model_dump(), status_code=error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        if request.url.path.startswith("/ui"):
+            from carexport.web.render import validation_page
+
+            return validation_page(request, error)
+        return await request_validation_exception_handler(request, error)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        # A bug, not a bad input: logged with its traceback, answered without one.
+        logging.getLogger("carexport").exception("unexpected error on %s", request.url.path)
+        if request.url.path.startswith("/ui"):
+            from carexport.web.render import error_page
+
+            return error_page(
+                request,
+                InternalError(
+                    "carexport could not show this page (an internal error, logged)",
+                    hint="try again; if it persists, report it with the server log",
+                ),
+            )
+        return JSONResponse({"error": "internal error (logged)"}, status_code=500)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:
@@ -72,4 +103,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(plans_router)
     app.include_router(tracking_router)
     app.include_router(kpi_router)
+
+    from carexport.web.assets import mount_assets
+    from carexport.web.routes import router as web_router
+
+    app.include_router(web_router)
+    mount_assets(app)
     return app

@@ -1,0 +1,7 @@
+"""The plan page (see carexport.web.routes)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

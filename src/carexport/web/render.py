@@ -1,0 +1,108 @@
+"""Rendering pages: one template environment, number filters, and errors as pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from carexport.errors import CarexportError, InvalidInput, Problem
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+PAGES = (
+    ("overview", "/ui/", "Overview"),
+    ("map", "/ui/map", "Map"),
+    ("orders", "/ui/orders", "Orders"),
+    ("plan", "/ui/plan", "Plan"),
+    ("tracking", "/ui/tracking", "Tracking"),
+    ("network", "/ui/network", "Network"),
+)
+
+
+def compact(value: float | None, unit: str = "") -> str:
+    """12,345 -> 12.3k; 1,200,000 -> 1.20M; percentages with one decimal."""
+    if value is None:
+        return "–"
+    if unit == "%":
+        return f"{value:.1f}%"
+    magnitude = abs(value)
+    if magnitude >= 1e9:
+        return f"{value / 1e9:.2f}bn"
+    if magnitude >= 1e6:
+        return f"{value / 1e6:.2f}M"
+    if magnitude >= 1e4:
+        return f"{value / 1e3:.1f}k"
+    return f"{value:,.0f}" if value == int(value) or magnitude >= 100 else f"{value:.2f}"
+
+
+def _chart_json(option: dict[str, Any]) -> str:
+    """An ECharts option for a data-chart attribute (dates as ISO text)."""
+
+    def default(value: object) -> str:
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        raise TypeError(f"cannot put {type(value).__name__} in a chart")
+
+    return json.dumps(option, default=default, separators=(",", ":"))
+
+
+TEMPLATES.env.filters["compact"] = compact
+TEMPLATES.env.filters["pct"] = lambda v: compact(v, "%")
+TEMPLATES.env.filters["chart"] = _chart_json
+TEMPLATES.env.globals["PAGES"] = PAGES
+
+
+def page(
+    request: Request,
+    template: str,
+    *,
+    active: str,
+    title: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A full page, or (for an HTMX request naming a fragment) the template alone."""
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {"active": active, "title": title, **context},
+        status_code=status_code,
+    )
+
+
+def error_page(request: Request, error: CarexportError) -> HTMLResponse:
+    """A carexport error as a page (or, for HTMX, as the fragment that replaces a target)."""
+    problems = error.problems if isinstance(error, InvalidInput) else []
+    template = "fragments/error.html" if request.headers.get("HX-Request") else "error.html"
+    return page(
+        request,
+        template,
+        active="",
+        title="Something needs fixing",
+        status_code=error.status_code,
+        error=error,
+        problems=problems,
+    )
+
+
+def validation_page(request: Request, error: RequestValidationError) -> HTMLResponse:
+    """A request whose parameters do not parse (e.g. a date of 2025-13-01), as a page that
+    names each parameter, the value sent and what it should be."""
+    problems = [
+        Problem(
+            file="request",
+            row=None,
+            field=".".join(str(part) for part in item.get("loc", ())[1:]) or None,
+            value=None if item.get("input") is None else str(item.get("input"))[:80],
+            message=str(item.get("msg", "invalid")),
+            hint="correct the value in the form or the address and try again",
+        )
+        for item in error.errors()
+    ]
+    return error_page(request, InvalidInput("the request", problems))

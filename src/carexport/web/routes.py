@@ -1,0 +1,18 @@
+"""The dashboard's routes: one module per page, all under /ui."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse
+
+from carexport.web import map as map_page
+from carexport.web import network, orders, overview, plan, tracking
+
+router = APIRouter(include_in_schema=False)
+for module in (overview, map_page, orders, plan, tracking, network):
+    router.include_router(module.router)
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    return RedirectResponse("/ui/")

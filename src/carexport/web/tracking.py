@@ -1,0 +1,7 @@
+"""The tracking page (see carexport.web.routes)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
