@@ -3,11 +3,13 @@ SQLite and PostgreSQL, against DuckDB and Polars over the same rows.
 
 The world (bench/tracking_world.py) is loaded into a fresh database: orders imported, a
 plan per VIN, the events ingested (which keeps each VIN's first EXPORT_CLEARED on its
-status); on PostgreSQL then VACUUM (ANALYZE), what autovacuum would do next. Then, after
-one warm-up, five runs each of:
+status and the vehicles exported per month and order in export_count); on PostgreSQL
+then VACUUM (ANALYZE), what autovacuum would do next. Then, after one warm-up, five runs
+each of:
 
   * engine view:  kpi.service.exports(session, org, basis, by, period), end to end: the
-                  one SQL aggregate (export_cube), the network snapshot, the Polars rollup;
+                  one SQL aggregate (export_cube: export counts joined to the orders), the
+                  network snapshot, the Polars rollup;
                   four views: by nothing per year, by brand and market per month, by
                   powertrain year to date, and the planned basis by region per quarter;
   * engine cube:  kpi.service.export_cube alone (the SQL aggregate, both bases).
@@ -18,8 +20,10 @@ month, brand, variant, origin, country) is computed by:
 
   * DuckDB and Polars from the raw rows: the events (vin, code, event_time), the vehicles
     (vin, order_id) and the orders; each VIN's first EXPORT_CLEARED, join, group by;
-  * DuckDB and Polars from the same per-VIN export dates as the engine reads
-    (vehicle_status.export_cleared_at): the like-for-like floor.
+  * DuckDB and Polars from the per-VIN export dates that ingest keeps
+    (vehicle_status.export_cleared_at), joined to the vehicles and orders;
+  * DuckDB and Polars from the same export counts (month, order_id, vehicles) as the
+    engine reads, joined to the orders: the like-for-like floor.
 
 Every method's cube must equal the engine's on every backend, group by group (vehicles
 exactly, value_usd to the cent); a difference is printed and fails the run. Goal (issue 9):
@@ -55,6 +59,7 @@ from carexport.kpi import repository as kpi_repository
 from carexport.kpi import service as kpi_service
 from carexport.kpi.repository import CUBE_SCHEMA
 from carexport.orders.tables import OrderRow, VehicleRow
+from carexport.tracking import service as tracking_service
 from carexport.tracking.ingest import ingest, numbered
 from carexport.tracking.tables import EventRow, VehicleStatusRow
 from common import database
@@ -94,6 +99,7 @@ class Rows:
     # order_id, brand_id, variant_id, origin_node, destination_country, unit_value_usd
     orders: pl.DataFrame
     export_dates: pl.DataFrame  # vin, exported_at: vehicle_status.export_cleared_at
+    export_counts: pl.DataFrame  # month, order_id, vehicles: what export_cube reads
 
 
 class ArrowStream:
@@ -174,7 +180,13 @@ def read_rows(engine: Engine) -> Rows:
             ),
             {"vin": pl.String(), "exported_at": pl.Datetime("us", "UTC")},
         ).with_columns(naive("exported_at"))
-    return Rows(event_rows, vehicles, orders, export_dates)
+        counts = tracking_service.export_counts(ORG, "customs")
+        export_counts = read_frame(
+            session,
+            select(counts.c.month, counts.c.order_id, counts.c.vehicles),
+            {"month": pl.String(), "order_id": pl.String(), "vehicles": pl.Int64()},
+        )
+    return Rows(event_rows, vehicles, orders, export_dates, export_counts)
 
 
 def polars_cube(exported: pl.LazyFrame, rows: Rows) -> pl.DataFrame:
@@ -212,6 +224,25 @@ def polars_from_export_dates(rows: Rows) -> pl.DataFrame:
     return polars_cube(rows.export_dates.lazy(), rows)
 
 
+def polars_from_export_counts(rows: Rows) -> pl.DataFrame:
+    return (
+        rows.export_counts.lazy()
+        .join(rows.orders.lazy(), on="order_id")
+        .group_by(
+            "month",
+            pl.col("brand_id").alias("brand"),
+            pl.col("variant_id").alias("variant"),
+            pl.col("origin_node").alias("origin"),
+            pl.col("destination_country").alias("country"),
+        )
+        .agg(
+            pl.col("vehicles").sum(),
+            (pl.col("vehicles") * pl.col("unit_value_usd")).sum().alias("value_usd"),
+        )
+        .collect()
+    )
+
+
 DUCKDB_CUBE = """
 SELECT strftime(x.exported_at, '%Y-%m') AS month, o.brand_id AS brand,
        o.variant_id AS variant, o.origin_node AS origin, o.destination_country AS country,
@@ -219,6 +250,13 @@ SELECT strftime(x.exported_at, '%Y-%m') AS month, o.brand_id AS brand,
 FROM {exported} x
 JOIN vehicles v ON v.vin = x.vin
 JOIN orders o ON o.order_id = v.order_id
+GROUP BY ALL
+"""
+DUCKDB_FROM_COUNTS = """
+SELECT c.month, o.brand_id AS brand, o.variant_id AS variant, o.origin_node AS origin,
+       o.destination_country AS country, sum(c.vehicles) AS vehicles,
+       sum(c.vehicles * o.unit_value_usd) AS value_usd
+FROM export_counts c JOIN orders o ON o.order_id = c.order_id
 GROUP BY ALL
 """
 DUCKDB_FIRST_CLEARED = """(
@@ -235,6 +273,7 @@ def duckdb_database(rows: Rows) -> duckdb.DuckDBPyConnection:
         ("vehicles", rows.vehicles),
         ("orders", rows.orders),
         ("export_dates", rows.export_dates),
+        ("export_counts", rows.export_counts),
     ):
         connection.register("_frame", ArrowStream(frame))
         connection.execute(f"CREATE TABLE {name} AS SELECT * FROM _frame")
@@ -242,9 +281,8 @@ def duckdb_database(rows: Rows) -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def duckdb_cube(connection: duckdb.DuckDBPyConnection, exported: str) -> pl.DataFrame:
-    relation = connection.sql(DUCKDB_CUBE.format(exported=exported))
-    return pl.DataFrame(relation).cast(CUBE_SCHEMA)
+def duckdb_cube(connection: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
+    return pl.DataFrame(connection.sql(sql)).cast(CUBE_SCHEMA)
 
 
 def differences(reference: pl.DataFrame, other: pl.DataFrame) -> pl.DataFrame:
@@ -361,10 +399,16 @@ def in_memory(rows: Rows) -> tuple[list[Timing], dict[str, pl.DataFrame]]:
         flush=True,
     )
     methods: dict[str, Callable[[], pl.DataFrame]] = {
-        "duckdb from raw events": lambda: duckdb_cube(connection, DUCKDB_FIRST_CLEARED),
+        "duckdb from raw events": lambda: duckdb_cube(
+            connection, DUCKDB_CUBE.format(exported=DUCKDB_FIRST_CLEARED)
+        ),
         "polars from raw events": lambda: polars_from_events(rows),
-        "duckdb from export dates": lambda: duckdb_cube(connection, "export_dates"),
+        "duckdb from export dates": lambda: duckdb_cube(
+            connection, DUCKDB_CUBE.format(exported="export_dates")
+        ),
         "polars from export dates": lambda: polars_from_export_dates(rows),
+        "duckdb from export counts": lambda: duckdb_cube(connection, DUCKDB_FROM_COUNTS),
+        "polars from export counts": lambda: polars_from_export_counts(rows),
     }
     timings, cubes = [], {}
     for method, run in methods.items():
@@ -411,7 +455,8 @@ def main() -> None:
                     print(
                         f"memory: read {rows.events.height:,} events, {rows.vehicles.height:,} "
                         f"vehicles, {rows.orders.height:,} orders, {rows.export_dates.height:,} "
-                        f"export dates from {backend} in {time.perf_counter() - start:.1f} s "
+                        f"export dates, {rows.export_counts.height:,} export counts from "
+                        f"{backend} in {time.perf_counter() - start:.1f} s "
                         "(not counted)",
                         flush=True,
                     )
@@ -426,10 +471,10 @@ def main() -> None:
     assert reference is not None, "no backend ran"
 
     print()
-    print(f"{'backend':<11}{'method':<26}{'view':<38}{'best ms':>9}{'median ms':>10}{'rows':>8}")
+    print(f"{'backend':<11}{'method':<27}{'view':<38}{'best ms':>9}{'median ms':>10}{'rows':>8}")
     for t in timings:
         print(
-            f"{t.backend:<11}{t.method:<26}{t.view:<38}{t.best_ms:>9.1f}{t.median_ms:>10.1f}"
+            f"{t.backend:<11}{t.method:<27}{t.view:<38}{t.best_ms:>9.1f}{t.median_ms:>10.1f}"
             f"{t.rows:>8,}"
         )
     print(
