@@ -229,3 +229,12 @@ def order_lines_query(org_id: str) -> Subquery:
         .where(OrderRow.org_id == org_id)
         .subquery("line")
     )
+
+
+def vehicles_by_destination(session: Session, org_id: str) -> dict[str, int]:
+    rows = session.execute(
+        select(OrderRow.destination_country, func.sum(OrderRow.quantity))
+        .where(OrderRow.org_id == org_id)
+        .group_by(OrderRow.destination_country)
+    ).all()
+    return {country: int(total or 0) for country, total in rows}

@@ -355,3 +355,8 @@ def order_lines(org_id: str) -> Subquery:
     """The subquery of every order's brand, variant, origin, destination country, dealer
     and unit value (see orders.repository.order_lines_query)."""
     return repository.order_lines_query(org_id)
+
+
+def vehicles_by_destination(session: Session, org_id: str) -> dict[str, int]:
+    """Vehicles ordered (order quantities summed) per destination country."""
+    return repository.vehicles_by_destination(session, org_id)

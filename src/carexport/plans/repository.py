@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 from carexport.db.bulk import insert_frame
@@ -111,3 +111,65 @@ def legs(
         query.order_by(PlanLegRow.vin, PlanLegRow.leg).limit(limit).offset(offset)
     )
     return total, list(rows)
+
+
+def latest_version(session: Session, org_id: str) -> PlanVersionRow | None:
+    return session.scalars(
+        select(PlanVersionRow)
+        .where(PlanVersionRow.org_id == org_id)
+        .order_by(PlanVersionRow.created_at.desc(), PlanVersionRow.id)
+        .limit(1)
+    ).first()
+
+
+def lane_flows(session: Session, org_id: str, plan_id: str) -> pl.DataFrame:
+    rows = session.execute(
+        select(
+            PlanLoadRow.lane_id,
+            func.count(),
+            func.sum(PlanLoadRow.vehicles),
+            func.sum(PlanLoadRow.slots),
+            func.sum(PlanLoadRow.capacity_slots),
+        )
+        .where(PlanLoadRow.org_id == org_id, PlanLoadRow.plan_id == plan_id)
+        .group_by(PlanLoadRow.lane_id)
+        .order_by(PlanLoadRow.lane_id)
+    ).all()
+    return pl.DataFrame(
+        [tuple(r) for r in rows],
+        orient="row",
+        schema={
+            "lane_id": pl.String,
+            "departures": pl.Int64,
+            "vehicles": pl.Int64,
+            "slots": pl.Float64,
+            "capacity_slots": pl.Float64,
+        },
+    )
+
+
+def lane_loads(session: Session, org_id: str, plan_id: str, lane_id: str) -> list[PlanLoadRow]:
+    return list(
+        session.scalars(
+            select(PlanLoadRow)
+            .where(
+                PlanLoadRow.org_id == org_id,
+                PlanLoadRow.plan_id == plan_id,
+                PlanLoadRow.lane_id == lane_id,
+            )
+            .order_by(PlanLoadRow.depart_date)
+        )
+    )
+
+
+def served_by_country(
+    session: Session, org_id: str, plan_id: str, lines: Subquery
+) -> dict[str, int]:
+    served = PlanOrderRow.vehicles - PlanOrderRow.unserved
+    rows = session.execute(
+        select(lines.c.destination_country, func.sum(served))
+        .join(lines, lines.c.order_id == PlanOrderRow.order_id)
+        .where(PlanOrderRow.org_id == org_id, PlanOrderRow.plan_id == plan_id)
+        .group_by(lines.c.destination_country)
+    ).all()
+    return {country: int(total or 0) for country, total in rows}

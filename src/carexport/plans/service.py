@@ -91,3 +91,62 @@ def plan_and_store(session: Session, org_id: str, params: PlanParameters) -> tup
     problem = problem_from_db(session, org_id, params)
     result = plan(problem)
     return store_plan(session, org_id, result, params, problem.network), result
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanVersionInfo:
+    """What a stored plan version is: when it was made, how, and the days it covers."""
+
+    id: str
+    created_at: dt.datetime
+    method: str
+    status: str
+    start_date: dt.date
+    horizon_days: int
+
+    @property
+    def end_date(self) -> dt.date:
+        """The last day of the plan's horizon."""
+        return self.start_date + dt.timedelta(days=self.horizon_days - 1)
+
+
+def latest_version(session: Session, org_id: str) -> PlanVersionInfo | None:
+    """The organisation's current plan: the version stored last (None before any)."""
+    row = repository.latest_version(session, org_id)
+    if row is None:
+        return None
+    return PlanVersionInfo(
+        row.id, row.created_at, row.method, row.status, row.start_date, row.horizon_days
+    )
+
+
+def lane_flows(session: Session, org_id: str, plan_id: str) -> pl.DataFrame:
+    """Each lane's planned load over the plan: lane_id, departures (loaded ones), vehicles,
+    slots and capacity_slots summed over its load lists (which are the plan's legs counted
+    per departure)."""
+    return repository.lane_flows(session, org_id, plan_id)
+
+
+def lane_loads(session: Session, org_id: str, plan_id: str, lane_id: str) -> pl.DataFrame:
+    """One lane's loaded departures in a plan: depart_date, vehicles, slots, capacity_slots,
+    utilisation (slots / capacity) and shadow_price_usd_per_slot, by date."""
+    columns = ["vehicles", "slots", "capacity_slots", "utilisation", "shadow_price_usd_per_slot"]
+    return pl.DataFrame(
+        [
+            (r.depart_date, *(getattr(r, c) for c in columns))
+            for r in repository.lane_loads(session, org_id, plan_id, lane_id)
+        ],
+        orient="row",
+        schema={
+            "depart_date": pl.Date,
+            "vehicles": pl.Int64,
+            **{c: pl.Float64 for c in columns[1:]},
+        },
+    )
+
+
+def served_by_country(session: Session, org_id: str, plan_id: str) -> dict[str, int]:
+    """Vehicles a plan carries (ordered less unserved) per destination country."""
+    return repository.served_by_country(
+        session, org_id, plan_id, orders_service.order_lines(org_id)
+    )
