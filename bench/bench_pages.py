@@ -57,7 +57,7 @@ PAGES = [
     ("Plan /ui/plan", "/ui/plan"),
     ("Tracking /ui/tracking", "/ui/tracking"),
     ("Network /ui/network", "/ui/network"),
-    ("VIN detail fragment", "/ui/tracking/vehicle/{vin}"),
+    ("VIN detail fragment", "/ui/tracking/vehicle?vin={vin}"),
 ]
 
 
@@ -204,11 +204,19 @@ def demo_world(args: argparse.Namespace, workdir: Path) -> tuple[str, str]:
     return f"sqlite:///{db_file}", "demo"
 
 
-def tracking_world(vins: int, count: int, workdir: Path) -> tuple[str, str]:
+def tracking_world(
+    vins: int, count: int, workdir: Path, keep: Path | None = None
+) -> tuple[str, str]:
+    """The tracking benchmarks' world in SQLite (in `keep` if given: reused when it is
+    there, so the pages can be timed again without building it again)."""
+    if keep is not None and keep.exists():
+        print(f"world: reusing {keep}", flush=True)
+        return f"sqlite:///{keep.resolve()}", ORG
     t0 = time.perf_counter()
     world = make_world(vins, workdir=workdir)
     stream = events(world, count=count)
-    url = f"sqlite:///{workdir / 'pages-large.db'}"
+    target = keep.resolve() if keep is not None else workdir / "pages-large.db"
+    url = f"sqlite:///{target}"
     load_world(url, world)
     engine = make_engine(url)
     with unit_of_work(engine) as session:
@@ -229,6 +237,12 @@ def main() -> None:
     parser.add_argument("--org", default="demo", help="the organisation of --db")
     parser.add_argument("--vins", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument(
+        "--large-db",
+        type=Path,
+        help="keep the 1M-VIN world in this SQLite file (reused if it exists)",
+    )
+    parser.add_argument("--build-only", action="store_true", help="build the worlds, time nothing")
     parser.add_argument("--requests", type=int, default=20, help="timed requests per page")
     parser.add_argument("--smoke", action="store_true", help="a tiny run (CI)")
     args = parser.parse_args()
@@ -246,14 +260,19 @@ def main() -> None:
             goals = {}
             if "demo" in worlds:
                 url, org_id = demo_world(args, workdir)
-                results += time_pages("demo", url, org_id, args.requests)
+                if not args.build_only:
+                    results += time_pages("demo", url, org_id, args.requests)
                 goals["demo"] = GOAL_DEMO_MS
             if "large" in worlds:
-                name = f"{args.vins // 1000:,}k VINs"
-                url, org_id = tracking_world(args.vins, args.events, workdir)
-                results += time_pages(name, url, org_id, args.requests)
+                name = f"{args.vins / 1e6:g}M VINs"
+                url, org_id = tracking_world(args.vins, args.events, workdir, args.large_db)
+                if not args.build_only:
+                    results += time_pages(name, url, org_id, args.requests)
                 goals[name] = GOAL_LARGE_MS
 
+    if args.build_only:
+        print("goal: not measured (--build-only)")
+        return
     print()
     print(f"{'world':<14}{'page':<26}{'median ms':>10}{'p90 ms':>9}{'x floor':>9}{'KB':>8}  status")
     floor = {r.world: r.median_ms for r in results if r.path == "/health"}

@@ -351,15 +351,110 @@ def test_tracking_exceptions_filter_by_kind(
 # -- Map ------------------------------------------------------------------------------------
 
 
-def test_map_lane_shows_its_departures(tab: Tab, require_page: Any) -> None:
+def busiest_lane(world: WebWorld) -> tuple[str, int, Any]:
+    """The lane carrying most vehicles in the current plan, its vehicles, and its loaded
+    departures (plans.service.lane_loads)."""
+    from carexport.plans import service as plans_service
+
+    with session_of(world) as session:
+        plan = plans_service.latest_version(session, world.org_id)
+        assert plan is not None
+        flows = plans_service.lane_flows(session, world.org_id, plan.id)
+        lane_id, vehicles = (
+            flows.sort(["vehicles", "lane_id"], descending=[True, False])
+            .select("lane_id", "vehicles")
+            .row(0)
+        )
+        loads = plans_service.lane_loads(session, world.org_id, plan.id, lane_id)
+    return str(lane_id), int(vehicles), loads
+
+
+def assert_lane_detail(tab: Tab, lane_id: str, loads: Any) -> None:
+    page = tab.page
+    detail = page.locator("#lane-detail")
+    expect(detail.locator("#lane-title")).to_have_text(lane_id)
+    table = detail.locator("#lane-departures")
+    expect(table).to_be_visible()
+    loaded = loads.filter(loads["vehicles"] > 0)
+    assert loaded.height
+    for day, vehicles in loaded.select("depart_date", "vehicles").iter_rows():
+        row = table.locator(f'tbody tr[data-date="{day.isoformat()}"]')
+        expect(row.locator('[data-col="vehicles"]')).to_have_text(f"{vehicles:,}")
+    expect(detail.locator("#lane-totals")).to_contain_text(f"{int(loaded['vehicles'].sum()):,}")
+
+
+def test_map_lane_table_link_shows_its_departures(
+    tab: Tab, require_page: Any, web_world: WebWorld
+) -> None:
     require_page("/ui/map")
+    from carexport.network import service as network_service
+
+    with session_of(web_world) as session:
+        lanes = network_service.snapshot_of(session, web_world.org_id).lanes
+    lane_id, vehicles, loads = busiest_lane(web_world)
     page = tab.page
     tab.goto("/ui/map")
     wait_for_charts(tab)
-    link = page.locator("a[href*='lane'], [hx-get*='lane']").first
-    expect(link).to_be_attached()
-    link.click()
-    departures = page.locator("table", has_text=re.compile(r"depart", re.I))
-    expect(departures.first).to_be_visible()
+    expect(page.locator("#lanes tbody tr[data-lane]")).to_have_count(len(lanes))
+    row = page.locator(f'#lanes tbody tr[data-lane="{lane_id}"]')
+    expect(row.locator('[data-col="planned_vehicles"]')).to_have_text(f"{vehicles:,}")
+    row.get_by_role("link", name=lane_id).click()
+    assert_lane_detail(tab, lane_id, loads)
     tab.screenshot("map-lane")
+    tab.assert_clean()
+
+
+def test_map_click_on_a_lane_shows_its_departures(
+    tab: Tab, require_page: Any, web_world: WebWorld
+) -> None:
+    require_page("/ui/map")
+    from carexport.plans import service as plans_service
+
+    with session_of(web_world) as session:
+        plan = plans_service.latest_version(session, web_world.org_id)
+        assert plan is not None
+        flows = plans_service.lane_flows(session, web_world.org_id, plan.id)
+    loaded = flows.filter(flows["vehicles"] > 0)["lane_id"].to_list()
+    page = tab.page
+    tab.goto("/ui/map")
+    wait_for_charts(tab)
+    # The loaded lane drawn longest on the screen, and the middle of its longest segment.
+    point = page.evaluate(
+        """(loaded) => {
+            const element = document.getElementById('network-map');
+            const chart = echarts.getInstanceByDom(element);
+            const box = element.getBoundingClientRect();
+            let best = null;
+            for (const series of chart.getOption().series) {
+                if (series.type !== 'lines') continue;
+                for (const item of series.data) {
+                    if (!loaded.includes(item.key)) continue;
+                    if (item.lineStyle && item.lineStyle.curveness) continue;
+                    const pixels = item.coords.map(c => chart.convertToPixel({geoIndex: 0}, c));
+                    for (let i = 0; i + 1 < pixels.length; i++) {
+                        const [a, b] = [pixels[i], pixels[i + 1]];
+                        const length = Math.hypot(b[0] - a[0], b[1] - a[1]);
+                        const x = (a[0] + b[0]) / 2, y = (a[1] + b[1]) / 2;
+                        if (x < 0 || y < 0 || x > box.width || y > box.height) continue;
+                        if (!best || length > best.length)
+                            best = {lane: item.key, length, x: box.left + x, y: box.top + y};
+                    }
+                }
+            }
+            return best;
+        }""",
+        loaded,
+    )
+    assert point is not None, "no loaded lane is drawn on the map"
+    page.mouse.click(point["x"], point["y"])
+    title = page.locator("#lane-detail #lane-title")
+    expect(title).to_have_text(re.compile(r"^L_"))
+    # Where lanes overlap, the click may pick a neighbour: the detail is checked for the
+    # lane shown, against the service.
+    shown = title.inner_text().strip()
+    assert shown in flows["lane_id"].to_list(), shown
+    with session_of(web_world) as session:
+        loads = plans_service.lane_loads(session, web_world.org_id, plan.id, shown)
+    assert_lane_detail(tab, shown, loads)
+    tab.screenshot("map-lane-click")
     tab.assert_clean()
