@@ -19,7 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "network": BASE | {"db"},
     "orders": BASE | {"db", "network"},
     # Pure (test_planning_purity): only the frozen NetworkSnapshot and its value types.
-    "planning": {"network"},
+    "planning": {"network", "errors"},  # errors: the located Problem of check()
     "plans": BASE | {"db", "network", "orders", "planning", "tracking"},
     "tracking": BASE | {"db", "network", "orders"},
     "kpi": BASE | {"db", "network", "orders", "plans", "tracking"},

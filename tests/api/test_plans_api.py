@@ -70,3 +70,30 @@ def test_plan_without_orders_is_a_clear_error(client: TestClient) -> None:
 
 def test_unknown_plan_is_404(client: TestClient) -> None:
     assert client.get("/plans/nope").status_code == 404
+
+
+def test_a_plan_that_can_move_nothing_is_a_located_error(client: TestClient) -> None:
+    # The order is ready in 2027; a plan from 2020 over 120 days reaches none of it (before
+    # planning.check this was a traceback in the model builder).
+    batch = {
+        "orders": [
+            {
+                "order_id": "VN-1",
+                "brand": "CHANGAN",
+                "model": "CS35_PLUS",
+                "variant": "CS35_PLUS_14T_LHD",
+                "quantity": 2,
+                "origin": "CN_CQ_CHANGAN",
+                "destination_country": "VN",
+                "ready_date": "2027-01-04",
+                "due_date": "2027-02-15",
+            }
+        ]
+    }
+    assert client.post("/orders", json=batch).status_code == 200
+    response = client.post("/plans", json={"start": "2020-01-06"})
+    assert response.status_code == 422
+    problem = response.json()["problems"][0]
+    assert problem["field"] == "ready_date" and "VN-1" in problem["value"] and problem["hint"]
+    late = client.post("/plans", json={"start": "2030-01-07"})
+    assert late.status_code == 422 and late.json()["problems"][0]["field"] == "due_date"

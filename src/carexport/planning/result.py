@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from carexport.errors import Problem
 from carexport.planning.expand import Expanded
 from carexport.planning.itinerary import Itinerary
 
@@ -63,6 +64,7 @@ class PlanResult:
     legs: pl.DataFrame = field(default_factory=pl.DataFrame)
     load_lists: pl.DataFrame = field(default_factory=pl.DataFrame)
     orders: pl.DataFrame = field(default_factory=pl.DataFrame)
+    warnings: list[Problem] = field(default_factory=list)  # from planning.check
 
     def summary(self) -> dict[str, object]:
         return {
@@ -81,6 +83,7 @@ class PlanResult:
             },
             "runtime_s": {k: round(v, 3) for k, v in self.runtime_s.items()},
             "model": self.model_size,
+            "warnings": [f"{w.field}: {w.message} ({w.hint})" for w in self.warnings],
         }
 
 

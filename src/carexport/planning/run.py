@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from carexport.errors import InvalidInput
+from carexport.planning.check import check, errors
 from carexport.planning.expand import expand
 from carexport.planning.explain import explain
 from carexport.planning.extract import assign, capacity_duals, decompose
@@ -15,9 +17,15 @@ from carexport.planning.solve import SolveOptions, solve
 
 
 def plan(problem: PlanningProblem) -> PlanResult:
+    """The plan of a problem; InvalidInput with every located problem if check() finds
+    errors (nothing is built then), its warnings in the result otherwise."""
     params = problem.parameters
     times: dict[str, float] = {}
     started = time.perf_counter()
+    found = check(problem)
+    if errors(found):
+        raise InvalidInput("planning problem", found)
+    times["check"] = time.perf_counter() - started
     ex = expand(problem)
     times["expand"] = time.perf_counter() - started
     if params.method == "greedy":
@@ -66,6 +74,7 @@ def plan(problem: PlanningProblem) -> PlanResult:
                 "commodities": len(ex.commodities),
             },
         )
+    result.warnings = found
     t = time.perf_counter()
     result.orders = explain(ex, result)
     times["explain"] = time.perf_counter() - t
