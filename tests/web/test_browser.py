@@ -167,20 +167,23 @@ def write_orders_xlsx(path: Path, rows: list[list[object]]) -> Path:
 
 
 def upload(tab: Tab, path: Path) -> None:
-    """Choose the file in the page's upload form and send it to be checked."""
+    """Choose the file in the page's upload form and have it checked (a dry run)."""
     page = tab.page
-    form = page.locator("form", has=page.locator("input[type=file]")).first
-    form.locator("input[type=file]").first.set_input_files(str(path))
-    form.locator("button[type=submit], input[type=submit], button:not([type])").first.click()
+    form = page.locator("#upload-form")
+    form.get_by_label(re.compile(r"^Order file")).set_input_files(str(path))
+    form.get_by_role("button", name=re.compile(r"check", re.I)).click()
+    expect(page.locator("#upload-report")).to_be_visible()
 
 
-def report_rows(tab: Tab) -> Any:
-    """The rows of the row-by-row problem report shown in the page."""
-    return tab.page.locator("table.problems tbody tr, table#report tbody tr, [data-problem]")
+def order_in_store(world: WebWorld, order_id: str) -> bool:
+    from carexport.orders import service as orders_service
+
+    with session_of(world) as session:
+        return orders_service.get_order(session, world.org_id, order_id) is not None
 
 
 def test_orders_bad_excel_shows_every_problem_in_the_page(
-    tab: Tab, require_page: Any, tmp_path: Path
+    tab: Tab, require_page: Any, web_world: WebWorld, tmp_path: Path
 ) -> None:
     require_page("/ui/orders")
     ready = dt.date.today() + dt.timedelta(days=10)
@@ -216,31 +219,46 @@ def test_orders_bad_excel_shows_every_problem_in_the_page(
             ],
         ],
     )
-    tab.allow_status(400, 422)  # the check answers "not importable" with its report
+    tab.allow_status(400, 422)  # a file that cannot be imported may be answered as such
+    page = tab.page
     tab.goto("/ui/orders")
     upload(tab, bad)
-    rows = report_rows(tab)
-    expect(rows.first).to_be_visible()
+    rows = page.locator("#report tbody tr")
+    expect(rows).to_have_count(3)
     expected = [
         ("2", "variant", "HUNTER_99X_LHD", "unknown variant"),
         ("3", "ready_date", "2026-13-01", "not a valid date"),
         ("4", "variant", "CS35_PLUS_14T_RHD", "RHD"),
     ]
+    headers = [h.strip() for h in page.locator("#report thead th").all_inner_texts()]
     for row, column, value, message in expected:
-        match = rows.filter(has_text=value).filter(has_text=column)
+        match = rows.filter(has_text=value)
         expect(match).to_have_count(1)
-        cells = [c.strip() for c in match.locator("td").all_inner_texts()]
-        assert row in cells, f"row {row} not shown for {value}: {cells}"
-        assert column in cells, f"column {column} not shown for {value}: {cells}"
-        assert value in cells, f"value {value} not shown: {cells}"
-        expect(match).to_contain_text(message)
-    # Nothing was imported: none of the orders can be found.
+        cells = dict(
+            zip(headers, (c.strip() for c in match.locator("td").all_inner_texts()), strict=True)
+        )
+        assert cells["file"] == "bad-orders.xlsx", cells
+        assert cells["row"] == row, cells
+        assert cells["column"] == column, cells
+        assert cells["value"] == value, cells
+        assert message in cells["problem"], cells
+        assert cells["fix"], cells
+    expect(page.locator('#report-counts [data-count="errors"]')).to_have_text("3")
+    # The import cannot be committed, and nothing was written.
+    expect(page.get_by_role("button", name=re.compile(r"^Import"))).to_be_disabled()
+    assert not any(order_in_store(web_world, f"BAD-{i}") for i in (1, 2, 3))
+    # The report downloads with every problem.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="download CSV").click()
+    report = Path(download_info.value.path()).read_text(encoding="utf-8")
+    for _, _, value, _ in expected:
+        assert value in report, report
     tab.screenshot("orders-bad-upload")
     tab.assert_clean()
 
 
 def test_orders_good_excel_commits_and_the_order_is_listed(
-    tab: Tab, require_page: Any, tmp_path: Path
+    tab: Tab, require_page: Any, web_world: WebWorld, tmp_path: Path
 ) -> None:
     require_page("/ui/orders")
     ready = dt.date.today() + dt.timedelta(days=10)
@@ -264,13 +282,22 @@ def test_orders_good_excel_commits_and_the_order_is_listed(
     page = tab.page
     tab.goto("/ui/orders")
     upload(tab, good)
-    commit = page.get_by_role("button", name=re.compile(r"commit|import", re.I))
-    expect(commit.first).to_be_visible()
-    commit.first.click()
-    expect(page.get_by_text(re.compile(r"committed|imported", re.I)).first).to_be_visible()
-    # The new order is in the book: search it.
-    tab.goto("/ui/orders?q=WEB-GOOD-1")
-    expect(page.locator("table tbody tr", has_text="WEB-GOOD-1").first).to_be_visible()
+    expect(page.locator("#upload-report")).to_have_attribute("data-state", "checked")
+    expect(page.locator('#report-counts [data-count="orders_inserted"]')).to_have_text("1")
+    assert not order_in_store(web_world, "WEB-GOOD-1")  # a dry run writes nothing
+    page.get_by_role("button", name="Import 1 order").click()
+    expect(page.locator("#upload-report")).to_have_attribute("data-state", "committed")
+    expect(page.locator("#upload-report")).to_contain_text("Imported")
+    assert order_in_store(web_world, "WEB-GOOD-1")
+    # The new order is in the book: filter on its id.
+    tab.goto("/ui/orders")
+    search = page.get_by_label("Order id contains")
+    search.fill("WEB-GOOD")
+    search.press("Enter")
+    row = page.locator("table tbody tr", has_text="WEB-GOOD-1")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Mexico")
+    expect(row).to_contain_text("7")
     tab.screenshot("orders-after-commit")
     tab.assert_clean()
 
@@ -304,21 +331,43 @@ def test_tracking_vin_search_shows_its_itinerary(
     require_page("/ui/tracking")
     from carexport.tracking import service as tracking_service
 
-    vin = web_world.tracked_vins[len(web_world.tracked_vins) // 2]
     with session_of(web_world) as session:
         status = tracking_service.current_statuses(session, web_world.org_id)
-    row = status.filter(status["vin"] == vin).row(0, named=True)
+        events, expected = tracking_service.tracked_history(session, web_world.org_id)
+    # A vehicle on its way with some milestones reported and some still to come.
+    reported = events.group_by("vin").len().rename({"len": "reported"})
+    planned = expected.group_by("vin").len().rename({"len": "planned"})
+    candidates = (
+        status.join(reported, on="vin")
+        .join(planned, on="vin")
+        .filter(status["status"].is_in(["delivered"]).not_())
+        .sort("vin")
+    )
+    assert candidates.height, "no vehicle on its way in the world"
+    vin, vehicle_status, milestones = candidates.select("vin", "status", "planned").row(
+        candidates.height // 2
+    )
     page = tab.page
     tab.goto("/ui/tracking")
-    page.get_by_label(re.compile(r"VIN", re.I)).first.fill(vin.lower())
-    page.get_by_label(re.compile(r"VIN", re.I)).first.press("Enter")
-    itinerary = page.locator("table", has_text=re.compile(r"planned", re.I)).filter(
-        has_text=re.compile(r"actual", re.I)
-    )
-    expect(itinerary.first).to_be_visible()
-    expect(page.get_by_text(vin).first).to_be_visible()
-    expect(page.locator("main")).to_contain_text(str(row["status"]))
+    search = page.get_by_label(re.compile(r"^VIN"))
+    search.fill(vin)
+    search.press("Enter")
+    detail = page.locator("#vehicle-detail")
+    expect(detail.locator("#vehicle-h")).to_contain_text(vin)
+    expect(detail.locator('[data-field="status"]')).to_have_text(vehicle_status)
+    expect(detail.locator('[data-field="eta_p90"]')).not_to_be_empty()
+    itinerary = detail.locator("#itinerary tbody tr")
+    expect(itinerary).to_have_count(milestones)
+    actual = [
+        t.strip() for t in detail.locator("#itinerary tbody tr td:nth-child(6)").all_inner_texts()
+    ]
+    assert any(a != "not yet" for a in actual) and "not yet" in actual, actual
     tab.screenshot("tracking-vin")
+
+    # The first characters of a VIN list the vehicles that start with them.
+    search.fill(vin[:12])
+    search.press("Enter")
+    expect(page.locator("#vin-matches tbody tr", has_text=vin)).to_have_count(1)
     tab.assert_clean()
 
 
@@ -328,22 +377,27 @@ def test_tracking_exceptions_filter_by_kind(
     require_page("/ui/tracking")
     from carexport.tracking import service as tracking_service
 
+    as_of = dt.date.today()
     with session_of(web_world) as session:
-        found = tracking_service.exceptions(session, web_world.org_id)
+        found = tracking_service.exceptions(
+            session, web_world.org_id, now=dt.datetime.combine(as_of, dt.time(), dt.UTC)
+        )
     assert found.height, "the world has no exception to filter"
-    kinds = found.group_by("kind").len().sort("len", descending=True)
-    kind, count = kinds.row(0)
+    counts = dict(found.group_by("kind").len().iter_rows())
+    kind = max(sorted(counts), key=lambda k: counts[k])
     page = tab.page
-    tab.goto("/ui/tracking")
-    page.get_by_label(re.compile(r"kind", re.I)).first.select_option(kind)
-    page.wait_for_load_state("networkidle")
-    table = page.locator("table#exceptions, table[data-exceptions]").first
-    expect(table).to_be_visible()
-    kinds_shown = set(
-        table.locator("tbody tr td[data-kind], tbody tr .kind").all_inner_texts()
-    ) or {kind}
-    assert kinds_shown == {kind}, kinds_shown
-    expect(page.locator("main")).to_contain_text(f"{count:,}")
+    tab.goto(f"/ui/tracking?as_of={as_of.isoformat()}")
+    results = page.locator("#exception-results")
+    expect(results.locator("#exceptions")).to_be_visible()
+    expect(results.locator("#exceptions caption")).to_contain_text(f"of {found.height:,}")
+    page.locator("#exception-filters").get_by_label(re.compile(r"^Kind")).select_option(kind)
+    caption = results.locator("#exceptions caption")
+    expect(caption).to_contain_text(re.compile(rf"^\s*{counts[kind]:,} exceptions? match"))
+    shown = set(results.locator("#exceptions tbody td[data-kind]").all_inner_texts())
+    assert shown == {kind}, shown
+    for other, n in counts.items():
+        chip = results.locator(".chips li", has_text=re.compile(rf"^{other} "))
+        expect(chip.locator("strong")).to_have_text(f"{n:,}")
     tab.screenshot("tracking-exceptions")
     tab.assert_clean()
 
