@@ -307,17 +307,45 @@ def test_orders_good_excel_commits_and_the_order_is_listed(
 
 def test_plan_runs_and_shows_its_result(tab: Tab, require_page: Any, web_world: WebWorld) -> None:
     require_page("/ui/plan")
+    from carexport.plans import service as plans_service
+
+    with session_of(web_world) as session:
+        before = plans_service.latest_version(session, web_world.org_id)
     page = tab.page
     tab.goto("/ui/plan")
-    start = page.get_by_label(re.compile(r"start", re.I)).first
-    start.fill(web_world.start.isoformat())
-    horizon = page.get_by_label(re.compile(r"horizon", re.I))
-    if horizon.count():
-        horizon.first.fill("60")
-    page.get_by_role("button", name=re.compile(r"run|plan", re.I)).first.click()
-    result = page.locator("#plan-result, [data-plan-result]").first
-    expect(result).to_contain_text(re.compile(r"greedy", re.I), timeout=120_000)
-    wait_for_charts(tab)
+    form = page.get_by_role("form", name="Plan parameters")
+    form.get_by_label("Start date").fill(web_world.start.isoformat())
+    form.get_by_label("Horizon (days)").fill("60")
+    form.get_by_label("Compare with greedy").check()
+    form.get_by_role("button", name="Run plan").click()
+    # The run shows its progress, then the stored plan.
+    job = page.locator("#plan-job")
+    expect(job).to_be_attached()
+    expect(job).to_have_attribute("data-phase", "done", timeout=120_000)
+    plan_id = job.get_attribute("data-plan")
+    assert plan_id
+    with session_of(web_world) as session:
+        latest = plans_service.latest_version(session, web_world.org_id)
+    assert latest is not None and latest.id == plan_id
+    assert before is None or before.id != plan_id
+    assert latest.start_date == web_world.start and latest.horizon_days == 60
+    result = page.locator(f'#plan-result [data-plan="{plan_id}"]')
+    expect(result).to_be_visible()
+    expect(result.locator('[data-kpi="saving"]')).to_contain_text("greedy baseline")
+    expect(result.locator("#plan-comparison")).to_be_visible()
+    assert wait_for_charts(tab) >= 1
+    flows = None
+    with session_of(web_world) as session:
+        flows = plans_service.lane_flows(session, web_world.org_id, plan_id)
+    expect(result.locator('[data-kpi="departures"]')).to_contain_text(
+        f"{int(flows['departures'].sum()):,} departures loaded"
+    )
+    # The load lists download as CSV, one row per loaded departure.
+    with page.expect_download() as download_info:
+        result.get_by_role("link", name="Load lists (CSV)").click()
+    lines = Path(download_info.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("lane_id,"), lines[0]
+    assert len(lines) - 1 == int(flows["departures"].sum())
     tab.screenshot("plan-result")
     tab.assert_clean()
 
