@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
@@ -173,3 +175,31 @@ def served_by_country(
         .group_by(lines.c.destination_country)
     ).all()
     return {country: int(total or 0) for country, total in rows}
+
+
+def recent_versions(session: Session, org_id: str, limit: int) -> list[PlanVersionRow]:
+    return list(
+        session.scalars(
+            select(PlanVersionRow)
+            .where(PlanVersionRow.org_id == org_id)
+            .order_by(PlanVersionRow.created_at.desc(), PlanVersionRow.id)
+            .limit(limit)
+        )
+    )
+
+
+def departure_legs(
+    session: Session, org_id: str, plan_id: str, lane_id: str, depart_date: dt.date
+) -> list[PlanLegRow]:
+    return list(
+        session.scalars(
+            select(PlanLegRow)
+            .where(
+                PlanLegRow.org_id == org_id,
+                PlanLegRow.plan_id == plan_id,
+                PlanLegRow.lane_id == lane_id,
+                PlanLegRow.depart_date == depart_date,
+            )
+            .order_by(PlanLegRow.order_id, PlanLegRow.vin)
+        )
+    )

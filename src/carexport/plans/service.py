@@ -9,7 +9,7 @@ import uuid
 import polars as pl
 from sqlalchemy.orm import Session
 
-from carexport.errors import CarexportError
+from carexport.errors import CarexportError, NotFound
 from carexport.network import service as network_service
 from carexport.network.snapshot import NetworkSnapshot
 from carexport.orders import service as orders_service
@@ -17,7 +17,7 @@ from carexport.planning.problem import PlanningProblem, PlanParameters, vehicles
 from carexport.planning.result import PlanResult
 from carexport.planning.run import plan
 from carexport.plans import repository
-from carexport.plans.tables import PlanVersionRow
+from carexport.plans.tables import PlanOrderRow, PlanVersionRow
 from carexport.tracking.milestones import expected_milestones, pack
 from carexport.tracking.service import refresh_etas, store_plan_milestones
 
@@ -150,3 +150,79 @@ def served_by_country(session: Session, org_id: str, plan_id: str) -> dict[str, 
     return repository.served_by_country(
         session, org_id, plan_id, orders_service.order_lines(org_id)
     )
+
+
+LOAD_LIST_COLUMNS = {
+    "lane_id": pl.String,
+    "from_node": pl.String,
+    "to_node": pl.String,
+    "mode": pl.String,
+    "depart_date": pl.Date,
+    "vehicles": pl.Int64,
+    "slots": pl.Float64,
+    "capacity_slots": pl.Float64,
+    "utilisation": pl.Float64,
+    "shadow_price_usd_per_slot": pl.Float64,
+}
+DEPARTURE_VIN_COLUMNS = {
+    "lane_id": pl.String,
+    "depart_date": pl.Date,
+    "order_id": pl.String,
+    "vin": pl.String,
+    "leg": pl.Int64,
+    "from_node": pl.String,
+    "to_node": pl.String,
+    "mode": pl.String,
+    "arrive_date": pl.Date,
+}
+
+
+def plan_versions(session: Session, org_id: str, limit: int = 20) -> list[PlanVersionRow]:
+    """The organisation's stored plan versions, newest first."""
+    return repository.recent_versions(session, org_id, limit)
+
+
+def plan_version(session: Session, org_id: str, plan_id: str) -> PlanVersionRow | None:
+    """One stored plan version with its parameters and summary (None if there is none)."""
+    return repository.get_version(session, org_id, plan_id)
+
+
+def load_lists(session: Session, org_id: str, plan_id: str) -> pl.DataFrame:
+    """Every loaded departure of a plan, by date and lane, with the columns of the planner's
+    load_lists.csv (LOAD_LIST_COLUMNS; utilisation = slots / capacity_slots)."""
+    return pl.DataFrame(
+        [
+            tuple(getattr(r, c) for c in LOAD_LIST_COLUMNS)
+            for r in repository.loads(session, org_id, plan_id)
+        ],
+        orient="row",
+        schema=LOAD_LIST_COLUMNS,
+    )
+
+
+def problem_orders(session: Session, org_id: str, plan_id: str) -> list[PlanOrderRow]:
+    """The plan's late or unserved orders with the planner's explanation, by order id."""
+    return repository.problem_orders(session, org_id, plan_id)
+
+
+def departure_vehicles(
+    session: Session, org_id: str, plan_id: str, lane_id: str, depart_date: dt.date
+) -> pl.DataFrame:
+    """The VINs a plan loads on one departure (DEPARTURE_VIN_COLUMNS), by order and VIN."""
+    return pl.DataFrame(
+        [
+            tuple(getattr(r, c) for c in DEPARTURE_VIN_COLUMNS)
+            for r in repository.departure_legs(session, org_id, plan_id, lane_id, depart_date)
+        ],
+        orient="row",
+        schema=DEPARTURE_VIN_COLUMNS,
+    )
+
+
+def record_baseline(session: Session, org_id: str, plan_id: str, baseline: PlanResult) -> None:
+    """Keep the greedy baseline's summary in a stored plan's summary (key "baseline", as in
+    the plan.json the CLI writes), so the plan can be shown against it later."""
+    version = repository.get_version(session, org_id, plan_id)
+    if version is None:
+        raise NotFound(f"plan {plan_id!r} not found")
+    version.summary = {**version.summary, "baseline": baseline.summary()}
