@@ -296,3 +296,19 @@ def test_corridor_pruning_keeps_the_lp_a_lower_bound() -> None:
     best = run(net, cars)
     assert best.lp_bound_usd <= greedy.objective_usd + TOL
     assert_costs(best, 20.0, transport=20.0)
+
+
+def test_corridor_keeps_the_cheapest_route_at_the_co2_price() -> None:
+    # The case: FAST 1 day, 100 USD, 10 t CO2e; SLOW 25 days, 150 USD, 0 t; one car
+    # due day 100, CO2 price 100 USD/t. FAST costs 100 + 10 x 100 = 1,100; SLOW 150 (day
+    # 25, inside the 30-day horizon, not late). SLOW is beyond the time corridor (21.6
+    # days), so only the cheapest-path rule can keep it, and only if it is costed with the
+    # CO2 price. Before: the plan took FAST at 1,100 and reported 1,100 as its LP bound.
+    net = two_nodes(
+        lane("FAST", "A", "B", cost=100, co2=10_000),
+        lane("SLOW", "A", "B", transit=25, cost=150),
+    )
+    best = run(net, [car("V1")], co2_price_usd_per_t=100.0)
+    assert legs_by_vin(best) == {"V1": [("SLOW", 0)]}
+    assert_costs(best, 150.0, transport=150.0)
+    assert best.lp_bound_usd == pytest.approx(150.0, abs=TOL)

@@ -175,6 +175,7 @@ def expand(problem: PlanningProblem) -> Expanded:
             is_nev,
             params.corridor_slack,
             params.corridor_slack_days,
+            _lane_costs(lanes, handling, storage, params.co2_price_usd_per_t, bool(is_nev)),
         )
         commodities.append(
             Commodity(
@@ -227,6 +228,26 @@ def _shortest(edges: dict[int, list[tuple[int, float]]], sources: set[int]) -> d
     return dist
 
 
+def _lane_costs(
+    lanes: LaneData, handling: np.ndarray, storage: np.ndarray, co2_price: float, nev: bool
+) -> np.ndarray:
+    """Each lane's cost per vehicle as the model charges it, time aside: the lane's price,
+    the dangerous-goods surcharge for an NEV, the CO2 price on its emissions, and storage
+    while waiting for a departure (mean wait) and while handled at the far end."""
+    count = np.array([len(d) for d in lanes.departures], dtype=float)
+    first = np.array([d[0] if len(d) else 0 for d in lanes.departures], dtype=float)
+    last = np.array([d[-1] if len(d) else 0 for d in lanes.departures], dtype=float)
+    span = np.maximum(1.0, last - first + 1.0)
+    mean_wait = np.maximum(0.0, (span / np.maximum(count, 1.0) - 1.0) / 2.0)
+    return (
+        lanes.cost_usd
+        + (lanes.dg_usd if nev else 0.0)
+        + co2_price * lanes.co2e_kg / 1000.0
+        + storage[lanes.from_node] * mean_wait
+        + storage[lanes.to_node] * handling[lanes.to_node]
+    )
+
+
 def _corridor(
     lanes: LaneData,
     handling: np.ndarray,
@@ -235,9 +256,12 @@ def _corridor(
     nev: bool,
     slack: float,
     slack_days: int,
+    costs: np.ndarray,
 ) -> np.ndarray:
     """Lanes on some path from an origin to a destination at most slack x (fastest) +
-    slack_days long; lanes leaving a destination are not used (the vehicle is delivered)."""
+    slack_days long, and the lanes of the cheapest path at `costs` (costed as the model
+    does: so a slow, cheap route a CO2 price favours is never cut); lanes leaving a
+    destination are not used (the vehicle is delivered)."""
     forward: dict[int, list[tuple[int, float]]] = defaultdict(list)
     backward: dict[int, list[tuple[int, float]]] = defaultdict(list)
     candidates = []
@@ -269,7 +293,7 @@ def _corridor(
     cost_backward: dict[int, list[tuple[int, float]]] = defaultdict(list)
     lane_cost = {}
     for lane, _ in candidates:
-        cost = float(lanes.cost_usd[lane] + (lanes.dg_usd[lane] if nev else 0.0))
+        cost = float(costs[lane])
         lane_cost[lane] = cost
         cost_forward[int(lanes.from_node[lane])].append((int(lanes.to_node[lane]), cost))
         cost_backward[int(lanes.to_node[lane])].append((int(lanes.from_node[lane]), cost))
