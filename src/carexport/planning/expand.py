@@ -239,13 +239,14 @@ def _lane_costs(
     last = np.array([d[-1] if len(d) else 0 for d in lanes.departures], dtype=float)
     span = np.maximum(1.0, last - first + 1.0)
     mean_wait = np.maximum(0.0, (span / np.maximum(count, 1.0) - 1.0) / 2.0)
-    return (
+    costs: np.ndarray = (
         lanes.cost_usd
         + (lanes.dg_usd if nev else 0.0)
         + co2_price * lanes.co2e_kg / 1000.0
         + storage[lanes.from_node] * mean_wait
         + storage[lanes.to_node] * handling[lanes.to_node]
     )
+    return costs
 
 
 def _corridor(
