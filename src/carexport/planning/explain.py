@@ -82,18 +82,29 @@ def _why(
             f"no path fits the window: the fastest route ({route}) delivers on {delivered}, "
             f"{fastest.delivery_day - due} day(s) after the due date"
         )
-    full = []
+    binding, slack_full = [], []
     for leg in fastest.legs:
         lane_id = ex.lanes.ids[leg.lane]
         entry = load.get((lane_id, start + dt.timedelta(days=leg.depart_day)))
         if entry is not None and float(entry["utilisation"]) >= 0.999:  # type: ignore[arg-type]
             price = float(entry["shadow_price_usd_per_slot"])  # type: ignore[arg-type]
-            full.append(
-                f"{lane_id} on {entry['depart_date']} (full"
-                + (f"; one more slot would save {price:,.0f} USD)" if price > 0 else ")")
-            )
-    if full:
-        return "departures full on its fastest route: " + ", ".join(full)
+            # Only a price that shows as at least 1 USD is quoted as a saving: the text
+            # must agree with the dual it cites.
+            if round(price) >= 1:
+                binding.append(
+                    f"{lane_id} on {entry['depart_date']} (full; one more slot would save "
+                    f"{price:,.0f} USD)"
+                )
+            else:
+                slack_full.append(f"{lane_id} on {entry['depart_date']}")
+    if binding:
+        return "departures full on its fastest route: " + ", ".join(binding)
+    if slack_full:
+        return (
+            f"departures full on its fastest route ({', '.join(slack_full)}), but one more "
+            "slot there would not lower the plan's cost: the car's lateness is cheaper "
+            "than moving another car"
+        )
     return (
         f"the plan chose a later, cheaper routing: its fastest route ({route}) would deliver "
         f"on {delivered}, but the lateness costs less than that route"
