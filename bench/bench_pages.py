@@ -56,6 +56,9 @@ PAGES = [
     ("Orders /ui/orders", "/ui/orders"),
     ("Plan /ui/plan", "/ui/plan"),
     ("Tracking /ui/tracking", "/ui/tracking"),
+    # What the Tracking page loads right after it (hx-trigger="load").
+    ("  its exceptions", "/ui/tracking/exceptions"),
+    ("  its FVL KPIs", "/ui/tracking/fvl"),
     ("Network /ui/network", "/ui/network"),
     ("VIN detail fragment", "/ui/tracking/vehicle?vin={vin}"),
 ]
@@ -292,19 +295,24 @@ def main() -> None:
                 + f"  {r.status}"
             )
         timed = [r for r in pages if r.status == "ok"]
-        slowest = max(timed, key=lambda r: r.p90_ms, default=None)
+        slowest = max(timed, key=lambda r: r.median_ms, default=None)
         failed = [r.label for r in pages if r.status not in ("ok", "not built")]
-        met = bool(timed) and not failed and all(r.p90_ms < goal_ms for r in timed)
+        met = bool(timed) and not failed and all(r.median_ms < goal_ms for r in timed)
         missing = [r.label for r in pages if r.status == "not built"]
         verdicts.append(
             f"{world} {'met' if met else 'NOT met'}"
-            + (f" (slowest p90 {slowest.label} {slowest.p90_ms:.0f} ms)" if slowest else "")
+            + (
+                f" (slowest {slowest.label}: median {slowest.median_ms:.0f} ms, "
+                f"p90 {slowest.p90_ms:.0f} ms)"
+                if slowest
+                else ""
+            )
             + (f", failed: {', '.join(failed)}" if failed else "")
             + (f", not built: {', '.join(missing)}" if missing else "")
         )
     print(
         f"goal: server time < {GOAL_DEMO_MS:.0f} ms per page on the demo DB, "
-        f"< {GOAL_LARGE_MS:.0f} ms with 1M VINs / 10M events (p90 of each page); "
+        f"< {GOAL_LARGE_MS:.0f} ms with 1M VINs / 10M events (median of each page); "
         + "; ".join(verdicts)
     )
 

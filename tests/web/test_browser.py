@@ -302,54 +302,6 @@ def test_orders_good_excel_commits_and_the_order_is_listed(
     tab.assert_clean()
 
 
-# -- Plan -----------------------------------------------------------------------------------
-
-
-def test_plan_runs_and_shows_its_result(tab: Tab, require_page: Any, web_world: WebWorld) -> None:
-    require_page("/ui/plan")
-    from carexport.plans import service as plans_service
-
-    with session_of(web_world) as session:
-        before = plans_service.latest_version(session, web_world.org_id)
-    page = tab.page
-    tab.goto("/ui/plan")
-    form = page.get_by_role("form", name="Plan parameters")
-    form.get_by_label("Start date").fill(web_world.start.isoformat())
-    form.get_by_label("Horizon (days)").fill("60")
-    form.get_by_label("Compare with greedy").check()
-    form.get_by_role("button", name="Run plan").click()
-    # The run shows its progress, then the stored plan.
-    job = page.locator("#plan-job")
-    expect(job).to_be_attached()
-    expect(job).to_have_attribute("data-phase", "done", timeout=120_000)
-    plan_id = job.get_attribute("data-plan")
-    assert plan_id
-    with session_of(web_world) as session:
-        latest = plans_service.latest_version(session, web_world.org_id)
-    assert latest is not None and latest.id == plan_id
-    assert before is None or before.id != plan_id
-    assert latest.start_date == web_world.start and latest.horizon_days == 60
-    result = page.locator(f'#plan-result [data-plan="{plan_id}"]')
-    expect(result).to_be_visible()
-    expect(result.locator('[data-kpi="saving"]')).to_contain_text("greedy baseline")
-    expect(result.locator("#plan-comparison")).to_be_visible()
-    assert wait_for_charts(tab) >= 1
-    flows = None
-    with session_of(web_world) as session:
-        flows = plans_service.lane_flows(session, web_world.org_id, plan_id)
-    expect(result.locator('[data-kpi="departures"]')).to_contain_text(
-        f"{int(flows['departures'].sum()):,} departures loaded"
-    )
-    # The load lists download as CSV, one row per loaded departure.
-    with page.expect_download() as download_info:
-        result.get_by_role("link", name="Load lists (CSV)").click()
-    lines = Path(download_info.value.path()).read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("lane_id,"), lines[0]
-    assert len(lines) - 1 == int(flows["departures"].sum())
-    tab.screenshot("plan-result")
-    tab.assert_clean()
-
-
 # -- Tracking -------------------------------------------------------------------------------
 
 
@@ -357,21 +309,22 @@ def test_tracking_vin_search_shows_its_itinerary(
     tab: Tab, require_page: Any, web_world: WebWorld
 ) -> None:
     require_page("/ui/tracking")
+    import polars as pl
+
     from carexport.tracking import service as tracking_service
 
     with session_of(web_world) as session:
         status = tracking_service.current_statuses(session, web_world.org_id)
         events, expected = tracking_service.tracked_history(session, web_world.org_id)
-    # A vehicle on its way with some milestones reported and some still to come.
-    reported = events.group_by("vin").len().rename({"len": "reported"})
+    # A vehicle in transit: some milestones reported, the arrival and what follows not yet.
     planned = expected.group_by("vin").len().rename({"len": "planned"})
     candidates = (
-        status.join(reported, on="vin")
+        status.filter(status["status"] == "in_transit")
         .join(planned, on="vin")
-        .filter(status["status"].is_in(["delivered"]).not_())
+        .filter(pl.col("vin").is_in(events["vin"].unique().to_list()))
         .sort("vin")
     )
-    assert candidates.height, "no vehicle on its way in the world"
+    assert candidates.height, "no vehicle in transit in the world"
     vin, vehicle_status, milestones = candidates.select("vin", "status", "planned").row(
         candidates.height // 2
     )
@@ -539,4 +492,88 @@ def test_map_click_on_a_lane_shows_its_departures(
         loads = plans_service.lane_loads(session, web_world.org_id, plan.id, shown)
     assert_lane_detail(tab, shown, loads)
     tab.screenshot("map-lane-click")
+    tab.assert_clean()
+
+
+# -- Network --------------------------------------------------------------------------------
+
+
+def test_network_markets_and_lanes_are_the_services(
+    tab: Tab, require_page: Any, web_world: WebWorld
+) -> None:
+    require_page("/ui/network")
+    from carexport.network import service as network_service
+
+    with session_of(web_world) as session:
+        snapshot = network_service.snapshot_of(session, web_world.org_id)
+    summary = network_service.summarise(snapshot, dt.date.today())
+    page = tab.page
+    tab.goto("/ui/network")
+    rows = page.locator("#markets-table tbody tr[data-market]")
+    expect(rows).to_have_count(len(summary.markets))
+    reachable = [m for m in summary.markets if m.fastest and m.cheapest]
+    assert reachable
+    for market in reachable:
+        assert market.fastest and market.cheapest
+        row = page.locator(f'#markets-table tr[data-market="{market.country}"]')
+        expect(row.locator('[data-field="fastest_days"]')).to_have_text(
+            f"{market.fastest.days:.1f}"
+        )
+        expect(row.locator('[data-field="fastest_usd"]')).to_have_text(
+            f"{market.fastest.cost_usd:,.0f}"
+        )
+        expect(row.locator('[data-field="cheapest_usd"]')).to_have_text(
+            f"{market.cheapest.cost_usd:,.0f}"
+        )
+    expect(page.locator("#lanes-table caption")).to_contain_text(
+        f"{len(snapshot.lanes)} of {len(snapshot.lanes)} lanes"
+    )
+    tab.assert_clean()
+
+
+# -- Plan (last: it stores a new current plan, which the other pages then show) -------------
+
+
+def test_plan_runs_and_shows_its_result(tab: Tab, require_page: Any, web_world: WebWorld) -> None:
+    require_page("/ui/plan")
+    from carexport.plans import service as plans_service
+
+    with session_of(web_world) as session:
+        before = plans_service.latest_version(session, web_world.org_id)
+    page = tab.page
+    tab.goto("/ui/plan")
+    form = page.get_by_role("form", name="Plan parameters")
+    form.get_by_label("Start date").fill(web_world.start.isoformat())
+    form.get_by_label("Horizon (days)").fill("60")
+    form.get_by_label("Compare with greedy").check()
+    form.get_by_role("button", name="Run plan").click()
+    # The run shows its progress, then the stored plan.
+    job = page.locator("#plan-job")
+    expect(job).to_be_attached()
+    expect(job).to_have_attribute("data-phase", "done", timeout=120_000)
+    plan_id = job.get_attribute("data-plan")
+    assert plan_id
+    with session_of(web_world) as session:
+        latest = plans_service.latest_version(session, web_world.org_id)
+    assert latest is not None and latest.id == plan_id
+    assert before is None or before.id != plan_id
+    assert latest.start_date == web_world.start and latest.horizon_days == 60
+    result = page.locator(f'#plan-result [data-plan="{plan_id}"]')
+    expect(result).to_be_visible()
+    expect(result.locator('[data-kpi="saving"]')).to_contain_text("greedy baseline")
+    expect(result.locator("#plan-comparison")).to_be_visible()
+    assert wait_for_charts(tab) >= 1
+    flows = None
+    with session_of(web_world) as session:
+        flows = plans_service.lane_flows(session, web_world.org_id, plan_id)
+    expect(result.locator('[data-kpi="departures"]')).to_contain_text(
+        f"{int(flows['departures'].sum()):,} departures loaded"
+    )
+    # The load lists download as CSV, one row per loaded departure.
+    with page.expect_download() as download_info:
+        result.get_by_role("link", name="Load lists (CSV)").click()
+    lines = Path(download_info.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("lane_id,"), lines[0]
+    assert len(lines) - 1 == int(flows["departures"].sum())
+    tab.screenshot("plan-result")
     tab.assert_clean()
