@@ -92,3 +92,22 @@ def test_many_bad_orders_are_listed_then_counted() -> None:
     rows = [car(f"V{i}", variant="NOPE") for i in range(60)]
     problems = _problems(rows)
     assert len(problems) == 51 and "10 more orders" in problems[-1][2]
+
+
+def test_a_plant_ships_nothing_before_it_produces() -> None:
+
+    from carexport.network.snapshot import NetworkSnapshot
+    from tests.planning.factory import day
+
+    plant = NET.nodes["A"].model_copy(update={"production_start": day(10)})
+    net = NetworkSnapshot.build(
+        nodes=[plant, NET.nodes["B"]],
+        lanes=NET.lanes.values(),
+        markets=NET.markets.values(),
+        variants=NET.variants.values(),
+    )
+    found = check(
+        PlanningProblem(net, vehicles([car("V1", ready=3), car("V2", ready=12)]), params())
+    )
+    assert [(p.severity, p.field) for p in found] == [("error", "start_node")]
+    assert "order O_V1" in found[0].message and "starts production" in found[0].message

@@ -312,3 +312,19 @@ def test_corridor_keeps_the_cheapest_route_at_the_co2_price() -> None:
     assert legs_by_vin(best) == {"V1": [("SLOW", 0)]}
     assert_costs(best, 150.0, transport=150.0)
     assert best.lp_bound_usd == pytest.approx(150.0, abs=TOL)
+
+
+def test_a_lane_runs_only_within_its_dates_of_service() -> None:
+    # NEW is cheaper (50 USD) but starts service on day 7; OLD (100 USD) runs daily.
+    # A car ready day 0, due day 3 (lateness 50/day): NEW d7 -> B d8 = 50 + 5 x 50 = 300,
+    # OLD d0 -> B d1 = 100 on time. With the service date the plan takes OLD at 100; a car
+    # due day 100 waits for NEW: 50 + 7 days at A x 1 USD = 57.
+
+    from tests.planning.factory import day
+
+    new = lane("NEW", "A", "B", cost=50).model_copy(update={"valid_from": day(7)})
+    net = two_nodes(lane("OLD", "A", "B", cost=100), new)
+    assert legs_by_vin(run(net, [car("V1", due=3)])) == {"V1": [("OLD", 0)]}
+    patient = run(net, [car("V2")])
+    assert legs_by_vin(patient) == {"V2": [("NEW", 7)]}
+    assert_costs(patient, 57.0, transport=50.0, storage=7.0)

@@ -47,9 +47,7 @@ def active_lanes(
     for lane in snapshot.lanes.values():
         if nev and not lane.nev_allowed:
             continue
-        if as_of is not None and not lane.schedule.departures_between(
-            as_of, as_of + dt.timedelta(days=365)
-        ):
+        if as_of is not None and not lane.departures_between(as_of, as_of + dt.timedelta(days=365)):
             continue
         lanes.append(lane)
     return lanes

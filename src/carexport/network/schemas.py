@@ -268,6 +268,17 @@ class Lane(Record):
     nev_max_soc_pct: float | None = Field(default=None, gt=0, le=100)
     nev_dangerous_goods: bool = False
     dg_handling_cost_usd: float | None = Field(default=None, ge=0)
+    # Dates of service: a service that started (or ends) on a date runs only from (to) it.
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+    @field_validator("valid_to")
+    @classmethod
+    def _valid_to_not_before_from(cls, value: dt.date | None, info: ValidationInfo) -> Any:
+        start = info.data.get("valid_from")
+        if value is not None and start is not None and value < start:
+            raise ValueError(f"valid_to {value} is before valid_from {start}; swap them")
+        return value
 
     @field_validator("departures")
     @classmethod
@@ -293,6 +304,14 @@ class Lane(Record):
     @property
     def schedule(self) -> Schedule:
         return Schedule.parse(self.departures)
+
+    def departures_between(self, first: dt.date, last: dt.date) -> list[dt.date]:
+        """The lane's departure dates from first to last, inside its dates of service."""
+        if self.valid_from is not None:
+            first = max(first, self.valid_from)
+        if self.valid_to is not None:
+            last = min(last, self.valid_to)
+        return self.schedule.departures_between(first, last)
 
 
 class Co2Factor(Record):

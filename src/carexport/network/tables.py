@@ -80,6 +80,8 @@ class LaneRow(OrgOwned, Base):
     nev_max_soc_pct: Mapped[float | None] = mapped_column(Float)
     nev_dangerous_goods: Mapped[bool] = mapped_column(Boolean)
     dg_handling_cost_usd: Mapped[float | None] = mapped_column(Float)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
     source: Mapped[list[str]] = mapped_column(JSON)
 
 

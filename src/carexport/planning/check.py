@@ -62,6 +62,20 @@ def check(problem: PlanningProblem) -> list[Problem]:
         orders, "destination_country", set(net.markets), "a market country of markets.csv"
     )
     due_early = orders.filter(pl.col("due_date") < pl.col("start_date"))
+    starts = {n.id: n.production_start for n in net.nodes.values() if n.production_start}
+    early = orders.filter(
+        pl.col("start_node").is_in(sorted(starts))
+        & (pl.col("start_date") < pl.col("start_node").replace_strict(starts, default=None))
+    )
+    problems += _listed(
+        early,
+        "start_node",
+        lambda r: (
+            f"ready {r['start_date']} at {r['start_node']}, which starts production on "
+            f"{starts[r['start_node']]}"
+        ),
+        "ship it from a plant already producing, or move the ready date",
+    )
     # A warning, not an error: a car re-planned on its way may be past its due date.
     problems += _listed(
         due_early,
@@ -180,5 +194,5 @@ def _nodes_with_departures(problem: PlanningProblem, start: dt.date, end: dt.dat
     return {
         lane.from_node
         for lane in problem.network.lanes.values()
-        if lane.schedule.departures_between(start, end - dt.timedelta(days=1))
+        if lane.departures_between(start, end - dt.timedelta(days=1))
     }

@@ -81,10 +81,7 @@ def expand(problem: PlanningProblem) -> Expanded:
     ]
     departures = []
     for lane in lane_list:
-        days = [
-            (d - params.start).days
-            for d in lane.schedule.departures_between(params.start, params.end)
-        ]
+        days = [(d - params.start).days for d in lane.departures_between(params.start, params.end)]
         departures.append(np.array(days, dtype=np.int64))
     lanes = LaneData(
         ids=[lane.id for lane in lane_list],
