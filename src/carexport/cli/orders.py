@@ -41,7 +41,9 @@ def import_command(
     allow_extra_columns: bool = typer.Option(
         False, "--allow-extra-columns", help="Ignore unknown columns instead of refusing them."
     ),
-    report: Path | None = typer.Option(None, help="Write the problems to a .csv or .json file."),
+    report: Path | None = typer.Option(
+        None, help="Write the problems to a .csv, .json or .xlsx file."
+    ),
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
 ) -> None:
     """Check an order file row by row and import it: all of it, or nothing (by default)."""
@@ -50,7 +52,12 @@ def import_command(
     from carexport.cli.context import session_scope
     from carexport.errors import CarexportError
     from carexport.network import service as network_service
-    from carexport.orders.service import ImportOptions, import_orders, read_files
+    from carexport.orders.service import (
+        ImportOptions,
+        import_orders,
+        read_files,
+        write_problem_report,
+    )
 
     org_id = org or get_settings().org_id
     options = ImportOptions(
@@ -138,28 +145,6 @@ def print_import_report(result: ImportReport, *, dry_run: bool = False) -> None:
             f"[red]nothing written[/]: {len(result.errors)} error(s); fix them, or "
             "pass --skip-invalid to import the valid orders"
         )
-
-
-def write_problem_report(result: ImportReport, path: Path) -> None:
-    import polars as pl
-
-    frame = pl.DataFrame(
-        [(p.severity, p.file, p.row, p.field, p.value, p.message, p.hint) for p in result.problems],
-        schema={
-            "severity": pl.String,
-            "file": pl.String,
-            "row": pl.Int64,
-            "field": pl.String,
-            "value": pl.String,
-            "problem": pl.String,
-            "fix": pl.String,
-        },
-        orient="row",
-    )
-    if path.suffix.lower() == ".json":
-        frame.write_json(path)
-    else:
-        frame.write_csv(path)
 
 
 @app.command("generate")

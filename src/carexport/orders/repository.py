@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
-from sqlalchemy import Subquery, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, Subquery, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from carexport.db.bulk import chunks, frame_for_keys, insert_frame, rows_for_keys
@@ -94,6 +95,7 @@ class OrderFilter:
     ready_to: dt.date | None = None
     due_from: dt.date | None = None
     due_to: dt.date | None = None
+    order_id_contains: str | None = None  # any case; % and _ match themselves
 
 
 def _filtered(org_id: str, filters: OrderFilter):  # type: ignore[no-untyped-def]
@@ -112,6 +114,10 @@ def _filtered(org_id: str, filters: OrderFilter):  # type: ignore[no-untyped-def
         query = query.where(OrderRow.due_date >= filters.due_from)
     if filters.due_to:
         query = query.where(OrderRow.due_date <= filters.due_to)
+    if filters.order_id_contains:
+        text = filters.order_id_contains
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(OrderRow.order_id.ilike(f"%{escaped}%", escape="\\"))
     return query
 
 
@@ -131,13 +137,14 @@ def get_order(session: Session, org_id: str, order_id: str) -> OrderRow | None:
 
 
 def vins_of(session: Session, org_id: str, order_id: str) -> list[tuple[str, float | None]]:
-    return list(
-        session.execute(
-            select(VehicleRow.vin, VehicleRow.soc_pct)
-            .where(VehicleRow.org_id == org_id, VehicleRow.order_id == order_id)
-            .order_by(VehicleRow.vin)
+    # Sorted here: with ORDER BY vin, SQLite walks the primary key (every VIN of the
+    # organisation: 65 ms for 120k) instead of the order's index (0.3 ms).
+    rows = session.execute(
+        select(VehicleRow.vin, VehicleRow.soc_pct).where(
+            VehicleRow.org_id == org_id, VehicleRow.order_id == order_id
         )
     )
+    return sorted((vin, soc_pct) for vin, soc_pct in rows)
 
 
 def all_orders(session: Session, org_id: str) -> pl.DataFrame:
@@ -238,3 +245,68 @@ def vehicles_by_destination(session: Session, org_id: str) -> dict[str, int]:
         .group_by(OrderRow.destination_country)
     ).all()
     return {country: int(total or 0) for country, total in rows}
+
+
+BookKey = tuple[dt.date, str]  # (ready_date, order_id): the order book's sort order
+
+
+def _earlier(key: BookKey) -> ColumnElement[bool]:
+    day, order_id = key
+    # ready_date <= day first, so that the (org_id, ready_date) index bounds the scan.
+    return and_(
+        OrderRow.ready_date <= day,
+        or_(OrderRow.ready_date < day, OrderRow.order_id < order_id),
+    )
+
+
+def _later(key: BookKey) -> ColumnElement[bool]:
+    day, order_id = key
+    return and_(
+        OrderRow.ready_date >= day,
+        or_(OrderRow.ready_date > day, OrderRow.order_id > order_id),
+    )
+
+
+def page_orders(
+    session: Session,
+    org_id: str,
+    filters: OrderFilter,
+    *,
+    limit: int,
+    after: BookKey | None = None,
+    before: BookKey | None = None,
+    last: bool = False,
+) -> tuple[int, int, list[OrderRow]]:
+    """One page of the filtered orders by (ready_date, order_id), by keyset: the first,
+    the one after or before a key, or the last. Returns how many match, how many of them
+    come before the page, and the page. A deep page costs as little as the first (an
+    OFFSET of 90,000 took 100-250 ms on 107k orders, a keyset page 1-8 ms)."""
+    query = _filtered(org_id, filters)
+
+    def count(of: Select[Any]) -> int:
+        return session.scalar(select(func.count()).select_from(of.subquery())) or 0
+
+    total = count(query)
+    if before is not None or last:
+        backwards = query.where(_earlier(before)) if before is not None else query
+        rows = list(
+            session.scalars(
+                backwards.order_by(OrderRow.ready_date.desc(), OrderRow.order_id.desc()).limit(
+                    limit
+                )
+            )
+        )[::-1]
+    else:
+        forwards = query.where(_later(after)) if after is not None else query
+        rows = list(
+            session.scalars(forwards.order_by(OrderRow.ready_date, OrderRow.order_id).limit(limit))
+        )
+    if not rows:
+        position = total if after is not None else 0
+    elif last:
+        position = total - len(rows)
+    elif after is None and before is None:
+        position = 0
+    else:
+        position = count(query.where(_earlier((rows[0].ready_date, rows[0].order_id))))
+    return total, position, rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +22,9 @@ from carexport.errors import Problem
 from carexport.network.snapshot import NetworkSnapshot
 from carexport.orders import repository
 from carexport.orders.intake import ORDER_COLUMNS, ROW, VEHICLE_COLUMNS, RawTable, read_table
+from carexport.orders.repository import OrderFilter as OrderFilter  # the listing's filter
 from carexport.orders.rules import ORDER_FIELDS, Checked, check_orders, check_vehicles, content_hash
-from carexport.orders.tables import OrderImportRow
+from carexport.orders.tables import OrderImportRow, OrderRow
 
 OPEN = "open"
 Progress = Callable[[str], None]
@@ -360,3 +361,78 @@ def order_lines(org_id: str) -> Subquery:
 def vehicles_by_destination(session: Session, org_id: str) -> dict[str, int]:
     """Vehicles ordered (order quantities summed) per destination country."""
     return repository.vehicles_by_destination(session, org_id)
+
+
+def page_of_orders(
+    session: Session,
+    org_id: str,
+    filters: OrderFilter,
+    *,
+    limit: int,
+    after: str | None = None,
+    before: str | None = None,
+    last: bool = False,
+) -> tuple[int, int, list[OrderRow]] | None:
+    """One page of the filtered orders, oldest ready date first (then order_id): the first
+    page, the one after or before the order with that id, or the last. Returns how many
+    match, how many come before the page and the page; None when the order named by
+    after/before does not exist."""
+    keys: dict[str, repository.BookKey | None] = {"after": None, "before": None}
+    for name, order_id in (("after", after), ("before", before)):
+        if order_id is not None:
+            row = repository.get_order(session, org_id, order_id)
+            if row is None:
+                return None
+            keys[name] = (row.ready_date, row.order_id)
+    return repository.page_orders(
+        session, org_id, filters, limit=limit, after=keys["after"], before=keys["before"], last=last
+    )
+
+
+def get_order(session: Session, org_id: str, order_id: str) -> OrderRow | None:
+    return repository.get_order(session, org_id, order_id)
+
+
+def vins_of(session: Session, org_id: str, order_id: str) -> list[tuple[str, float | None]]:
+    """(vin, soc_pct) of the order's VIN list, by VIN."""
+    return repository.vins_of(session, org_id, order_id)
+
+
+PROBLEM_REPORT_COLUMNS = {
+    "severity": pl.String,
+    "file": pl.String,
+    "row": pl.Int64,
+    "field": pl.String,
+    "value": pl.String,
+    "problem": pl.String,
+    "fix": pl.String,
+}
+
+
+def problem_frame(problems: Sequence[Problem]) -> pl.DataFrame:
+    """One row per problem: severity, file, row, field, value, problem, fix."""
+    return pl.DataFrame(
+        [(p.severity, p.file, p.row, p.field, p.value, p.message, p.hint) for p in problems],
+        schema=PROBLEM_REPORT_COLUMNS,
+        orient="row",
+    )
+
+
+def problem_report_bytes(problems: Sequence[Problem], kind: str) -> bytes:
+    """The problems as a csv, json or xlsx file's content."""
+    import io
+
+    frame = problem_frame(problems)
+    buffer = io.BytesIO()
+    if kind == "json":
+        frame.write_json(buffer)
+    elif kind == "xlsx":
+        frame.write_excel(buffer, worksheet="problems", autofit=True, freeze_panes=(1, 0))
+    else:
+        frame.write_csv(buffer)
+    return buffer.getvalue()
+
+
+def write_problem_report(report: ImportReport, path: Path) -> None:
+    """The report's problems to a .csv, .json or .xlsx file (by its suffix; CSV otherwise)."""
+    path.write_bytes(problem_report_bytes(report.problems, path.suffix.lower().lstrip(".")))
