@@ -11,14 +11,18 @@ from pathlib import Path
 
 import typer
 
+from carexport.cli.options import DATE_METAVAR, iso_date
 from carexport.cli.render import console
 
 
 def demo(
     db_file: Path = typer.Option(Path("carexport-demo.db"), help="SQLite file to (re)create."),
     workdir: Path = typer.Option(Path("carexport-demo"), help="Folder for generated files."),
-    as_of: str | None = typer.Option(
-        None, help="Plan date YYYY-MM-DD (default: the first of next month)."
+    as_of: dt.date | None = typer.Option(
+        None,
+        help="Plan date (default: the first of next month).",
+        parser=iso_date,
+        metavar=DATE_METAVAR,
     ),
     seed: int = typer.Option(0, help="Seed of the synthetic order book."),
 ) -> None:
@@ -35,11 +39,7 @@ def demo(
     from carexport.orders.service import ImportOptions, import_orders, read_files
 
     today = dt.date.today()
-    start = (
-        dt.date.fromisoformat(as_of)
-        if as_of
-        else dt.date(today.year + (today.month == 12), today.month % 12 + 1, 1)
-    )
+    start = as_of if as_of else dt.date(today.year + (today.month == 12), today.month % 12 + 1, 1)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{db_file}")

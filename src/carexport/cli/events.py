@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
+from carexport.cli.options import DATE_METAVAR, ExceptionKind, day_start, iso_date
 from carexport.cli.render import console, problems_table
 from carexport.config import get_settings
 
@@ -43,19 +45,20 @@ def import_events(
 
 
 def exceptions_command(
-    kind: str | None = typer.Option(None, help="late, hold, damage, sequence, dwell or overdue."),
+    kind: ExceptionKind | None = typer.Option(None, help="Only this kind of exception."),
     vin: str | None = typer.Option(None, help="Only this VIN."),
     dwell_days: float = typer.Option(7.0, help="Days without movement at a node that count."),
     overdue_hours: float = typer.Option(24.0, help="Hours past a planned milestone that count."),
     limit: int = typer.Option(50, help="Rows shown."),
-    as_of: str | None = typer.Option(
-        None, help="Judge as of this date (YYYY-MM-DD; default: now), e.g. after a simulation."
+    as_of: dt.date | None = typer.Option(
+        None,
+        help="Judge as of this date (default: now), e.g. after a simulation.",
+        parser=iso_date,
+        metavar=DATE_METAVAR,
     ),
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
 ) -> None:
     """The vehicles that need attention now, and why."""
-    import datetime as dt
-
     from carexport.cli.context import session_scope
     from carexport.tracking.service import exceptions
 
@@ -63,13 +66,11 @@ def exceptions_command(
         found = exceptions(
             session,
             org or get_settings().org_id,
-            kind=kind,
+            kind=kind.value if kind else None,
             vin=vin,
             dwell_days=dwell_days,
             overdue_hours=overdue_hours,
-            now=dt.datetime.combine(dt.date.fromisoformat(as_of), dt.time(), dt.UTC)
-            if as_of
-            else None,
+            now=day_start(as_of),
         )
     table = Table(title=f"Exceptions ({found.height:,}; first {min(limit, found.height)} shown)")
     for column in ("kind", "vin", "detail", "since"):
@@ -86,20 +87,23 @@ def exceptions_command(
 @app.command("simulate")
 def simulate_command(
     plan: str = typer.Option(..., help="Plan version id (see carexport plan --from-db)."),
-    until: str = typer.Option(..., help="Simulate events that happened by this date."),
+    until: dt.date = typer.Option(
+        ...,
+        help="Simulate events that happened by this date.",
+        parser=iso_date,
+        metavar=DATE_METAVAR,
+    ),
     seed: int = typer.Option(0, help="Random seed: the same seed gives the same events."),
     batch: int = typer.Option(20_000, help="Events per ingest batch (one transaction each)."),
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
 ) -> None:
     """Simulate realistic events for a stored plan and ingest them in shuffled batches."""
-    import datetime as dt
-
     from carexport.cli.context import session_scope
     from carexport.tracking.ingest import ingest, numbered
     from carexport.tracking.service import simulated_events
 
     org_id = org or get_settings().org_id
-    end = dt.datetime.combine(dt.date.fromisoformat(until), dt.time(), dt.UTC)
+    end = dt.datetime.combine(until, dt.time(), dt.UTC)
     with session_scope() as session:
         records = simulated_events(session, org_id, plan, until=end, seed=seed)
     totals = [0, 0, 0, 0]
@@ -124,18 +128,19 @@ def simulate_command(
 
 @app.command("learn")
 def learn_command(
-    as_of: str | None = typer.Option(
-        None, help="Stamp the model with this date (YYYY-MM-DD; default: now)."
+    as_of: dt.date | None = typer.Option(
+        None,
+        help="Stamp the model with this date (default: now).",
+        parser=iso_date,
+        metavar=DATE_METAVAR,
     ),
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
 ) -> None:
     """Learn lane transits and destination deliveries (median, p90); re-project open ETAs."""
-    import datetime as dt
-
     from carexport.cli.context import session_scope
     from carexport.tracking.service import learn_transit
 
-    when = dt.datetime.combine(dt.date.fromisoformat(as_of), dt.time(), dt.UTC) if as_of else None
+    when = day_start(as_of)
     with session_scope() as session:
         stats, changed = learn_transit(session, org or get_settings().org_id, now=when)
     table = Table(title=f"Learned durations ({stats.height} lanes and destinations)")

@@ -15,9 +15,17 @@ import typer
 from rich import box
 from rich.table import Table
 
+from carexport.cli.options import (
+    DATE_METAVAR,
+    ExportBasis,
+    ExportPeriod,
+    FvlGroup,
+    ReconcileLevel,
+    day_start,
+    iso_date,
+)
 from carexport.cli.render import console
 from carexport.config import get_settings
-from carexport.errors import CarexportError
 
 if TYPE_CHECKING:
     from carexport.kpi.exports import ExportView
@@ -26,17 +34,6 @@ if TYPE_CHECKING:
 app = typer.Typer(help="KPIs.", no_args_is_help=True)
 
 ORG_HELP = "Organisation id (default: CAREXPORT_ORG_ID)."
-
-
-def _date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CarexportError(
-            f"{option} {text!r} is not a date", hint="write it as YYYY-MM-DD, e.g. 2025-12-31"
-        ) from None
 
 
 def compact(value: float | None, unit: str = "") -> str:
@@ -120,12 +117,16 @@ def print_targets(statuses: list[TargetStatus]) -> None:
 
 @app.command("exports")
 def exports_command(
-    basis: str = typer.Option("customs", help="customs (EXPORT_CLEARED) or planned (in a plan)."),
+    basis: ExportBasis = typer.Option(
+        ExportBasis.CUSTOMS, help="customs (EXPORT_CLEARED) or planned (in a plan)."
+    ),
     by: str = typer.Option(
         "none", help="none or a comma list of brand, group, market, region, powertrain, nev."
     ),
-    period: str = typer.Option("year", help="month, quarter, year or ytd."),
-    through: str | None = typer.Option(None, help="ytd: months up to this date's month."),
+    period: ExportPeriod = typer.Option(ExportPeriod.YEAR, help="The periods shown."),
+    through: dt.date | None = typer.Option(
+        None, help="ytd: months up to this date's month.", parser=iso_date, metavar=DATE_METAVAR
+    ),
     org: str | None = typer.Option(None, help=ORG_HELP),
 ) -> None:
     """Exports in vehicles and value by period, with growth, NEV share and share of China."""
@@ -138,17 +139,19 @@ def exports_command(
         view = exports(
             session,
             org or get_settings().org_id,
-            basis=basis,
+            basis=basis.value,
             by=dimensions,
-            period=period,
-            through=_date(through, "--through"),
+            period=period.value,
+            through=through,
         )
     print_exports(view)
 
 
 @app.command("targets")
 def targets_command(
-    as_of: str | None = typer.Option(None, help="Judge as of this date (default: today)."),
+    as_of: dt.date | None = typer.Option(
+        None, help="Judge as of this date (default: today).", parser=iso_date, metavar=DATE_METAVAR
+    ),
     org: str | None = typer.Option(None, help=ORG_HELP),
 ) -> None:
     """Every target: baseline, latest actual, growth required and achieved, projected date."""
@@ -156,7 +159,7 @@ def targets_command(
     from carexport.kpi.service import targets
 
     with session_scope() as session:
-        statuses = targets(session, org or get_settings().org_id, as_of=_date(as_of, "--as-of"))
+        statuses = targets(session, org or get_settings().org_id, as_of=as_of)
     print_targets(statuses)
 
 
@@ -214,21 +217,22 @@ def seed_command(org: str | None = typer.Option(None, help=ORG_HELP)) -> None:
 
 @app.command("fvl")
 def fvl_command(
-    by: str = typer.Option("none", help="none, brand, market, month, lane or mode."),
-    as_of: str | None = typer.Option(None, help="Judge completeness as of this date."),
+    by: FvlGroup = typer.Option(FvlGroup.NONE, help="Group the KPIs by this."),
+    as_of: dt.date | None = typer.Option(
+        None, help="Judge completeness as of this date.", parser=iso_date, metavar=DATE_METAVAR
+    ),
     org: str | None = typer.Option(None, help=ORG_HELP),
 ) -> None:
     """Finished-vehicle logistics KPIs (ECG/Odette style) from the tracked events."""
     from carexport.cli.context import session_scope
     from carexport.kpi.service import fvl
 
-    day = _date(as_of, "--as-of")
     with session_scope() as session:
         frame = fvl(
             session,
             org or get_settings().org_id,
-            by=by,
-            as_of=dt.datetime.combine(day, dt.time(), dt.UTC) if day else None,
+            by=by.value,
+            as_of=day_start(as_of),
         )
     table = Table(title="Finished-vehicle KPIs")
     for i, column in enumerate(frame.columns):
@@ -241,7 +245,9 @@ def fvl_command(
 @app.command("rollout")
 def rollout_command(
     brand: str = typer.Option("AVATR", help="Brand id or name."),
-    as_of: str | None = typer.Option(None, help="Judge targets due later as of this date."),
+    as_of: dt.date | None = typer.Option(
+        None, help="Judge targets due later as of this date.", parser=iso_date, metavar=DATE_METAVAR
+    ),
     org: str | None = typer.Option(None, help=ORG_HELP),
 ) -> None:
     """Countries entered and stores open over time (dealers.csv) against the brand's plan."""
@@ -249,9 +255,7 @@ def rollout_command(
     from carexport.kpi.service import rollout
 
     with session_scope() as session:
-        monthly, plan = rollout(
-            session, org or get_settings().org_id, brand, as_of=_date(as_of, "--as-of")
-        )
+        monthly, plan = rollout(session, org or get_settings().org_id, brand, as_of=as_of)
     table = narrow_table(f"{brand.upper()} stores by month")
     for name in ("month", "stores", "countries", "entered"):
         table.add_column(name, justify="left" if name in ("month", "entered") else "right")
@@ -282,8 +286,10 @@ def rollout_command(
 @app.command("reconcile")
 def reconcile_command(
     comtrade: Path = typer.Argument(..., help="A UN Comtrade export CSV (HS 8703)."),
-    basis: str = typer.Option("customs", help="customs (EXPORT_CLEARED) or planned."),
-    level: str = typer.Option("group", help="group (HS subheading groups) or total (8703)."),
+    basis: ExportBasis = typer.Option(ExportBasis.CUSTOMS, help="What exported means."),
+    level: ReconcileLevel = typer.Option(
+        ReconcileLevel.GROUP, help="group (HS subheading groups) or total (8703)."
+    ),
     skip_invalid: bool = typer.Option(False, help="Leave out bad rows instead of refusing."),
     org: str | None = typer.Option(None, help=ORG_HELP),
 ) -> None:
@@ -295,7 +301,7 @@ def reconcile_command(
     official = read_comtrade(comtrade, skip_invalid=skip_invalid)
     with session_scope() as session:
         frame = reconcile_with(
-            session, org or get_settings().org_id, official, basis=basis, level=level
+            session, org or get_settings().org_id, official, basis=basis.value, level=level.value
         )
     table = narrow_table(f"carexport ({basis}) against {comtrade.name}")
     for name in ("period", "partner", "HS group", "official", "carexport", "diff", "diff %"):
@@ -319,7 +325,7 @@ def reconcile_command(
 @app.command("report")
 def report_command(
     out: Path = typer.Option(..., help="The workbook to write (.xlsx)."),
-    basis: str = typer.Option("customs", help="customs (EXPORT_CLEARED) or planned."),
+    basis: ExportBasis = typer.Option(ExportBasis.CUSTOMS, help="What exported means."),
     brand: str = typer.Option("AVATR", help="The brand whose store rollout is shown."),
     org: str | None = typer.Option(None, help=ORG_HELP),
 ) -> None:
@@ -328,7 +334,9 @@ def report_command(
     from carexport.kpi.workbook import kpi_workbook
 
     with session_scope() as session:
-        path = kpi_workbook(session, org or get_settings().org_id, out, basis=basis, brand=brand)
+        path = kpi_workbook(
+            session, org or get_settings().org_id, out, basis=basis.value, brand=brand
+        )
     console.print(f"wrote {path}")
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from carexport.cli.options import DATE_METAVAR, iso_date
 from carexport.cli.render import console, problems_table
 from carexport.config import get_settings
 
@@ -84,8 +85,11 @@ def show(
     dataset: Path | None = typer.Option(
         None, "--dataset", help="Show a dataset folder instead of the network in the database."
     ),
-    as_of: str | None = typer.Option(
-        None, help="Date (YYYY-MM-DD) from which lanes must depart to count. Default: today."
+    as_of: dt.date | None = typer.Option(
+        None,
+        help="Date from which lanes must depart to count. Default: today.",
+        parser=iso_date,
+        metavar=DATE_METAVAR,
     ),
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
 ) -> None:
@@ -108,7 +112,7 @@ def show(
                     hint="run: carexport network load (or pass --dataset DIR)",
                 )
             snapshot = snapshot_of(session, org_id)
-    day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    day = as_of or dt.date.today()
     print_summary(snapshot, day)
 
 

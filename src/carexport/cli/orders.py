@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from carexport.cli.options import DATE_METAVAR, iso_date
 from carexport.cli.render import console, problems_table
 from carexport.config import get_settings
 
@@ -153,8 +154,11 @@ def generate_command(
     months: int = typer.Option(3, help="Months of ready dates."),
     scale: str = typer.Option("chongqing", help="chongqing (477k/yr) or china (5.86M/yr)."),
     seed: int = typer.Option(0, help="Random seed: the same seed gives the same book."),
-    start: str | None = typer.Option(
-        None, help="First month (YYYY-MM-DD; default: the month after today)."
+    start: dt.date | None = typer.Option(
+        None,
+        help="First month (default: the month after today).",
+        parser=iso_date,
+        metavar=DATE_METAVAR,
     ),
     network: Path | None = typer.Option(
         None, help="Dataset folder to draw from (default: the built-in network)."
@@ -169,7 +173,7 @@ def generate_command(
     dataset = check_dataset(network or builtin_folder())
     if dataset.errors:
         raise InvalidInput(f"network dataset {dataset.folder}", dataset.problems)
-    first = dt.date.fromisoformat(start) if start else _next_month(dt.date.today())
+    first = start or _next_month(dt.date.today())
     book = generate(dataset.snapshot(), months=months, start=first, scale=scale, seed=seed)
     about = (
         f"scale={scale} months={months} start={first} seed={seed}; volumes from "

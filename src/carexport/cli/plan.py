@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from carexport.cli.options import DATE_METAVAR, iso_date
 from carexport.cli.render import console
 from carexport.config import get_settings
 
@@ -23,7 +24,9 @@ def plan_command(
     network: Path | None = typer.Option(
         None, help="Network dataset folder (default: built-in; with --from-db: the database's)."
     ),
-    start: str = typer.Option(..., help="First day of the plan (YYYY-MM-DD)."),
+    start: dt.date = typer.Option(
+        ..., help="First day of the plan.", parser=iso_date, metavar=DATE_METAVAR
+    ),
     horizon: int = typer.Option(120, help="Days planned."),
     co2_price: float = typer.Option(0.0, help="Price of CO2e in USD per tonne."),
     lateness: float = typer.Option(
@@ -56,7 +59,7 @@ def plan_command(
         else _from_files(orders, vehicles, network)  # type: ignore[arg-type]
     )
     params = PlanParameters(
-        start=dt.date.fromisoformat(start),
+        start=start,
         horizon_days=horizon,
         co2_price_usd_per_t=co2_price,
         lateness_usd_per_vehicle_day=lateness,
