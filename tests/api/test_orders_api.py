@@ -159,3 +159,20 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
     post = schema["paths"]["/orders"]["post"]
     assert {"200", "422"} <= set(post["responses"])
     assert "OrderIn" in schema["components"]["schemas"]
+
+
+def test_an_empty_batch_is_one_clear_problem(client: TestClient) -> None:
+    response = client.post("/orders", json={"orders": []})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert len(detail) == 1 and detail[0]["loc"] == ["body", "orders"]
+    assert "at least 1" in detail[0]["msg"]
+
+
+def test_a_corrupt_workbook_is_named_without_a_server_path(client: TestClient) -> None:
+    files = {"file": ("orders.xlsx", b"PK\x03\x04 not really a workbook", "application/zip")}
+    response = client.post("/orders/import", files=files)
+    assert response.status_code in (400, 422), response.text
+    text = response.text
+    assert "orders.xlsx" in text
+    assert "/tmp" not in text and "carexport-upload" not in text

@@ -231,3 +231,35 @@ def test_events_cli_imports_csv(
     assert result.exit_code == 0, result.output
     assert "events.csv" in result.output and "4" in result.output  # rejected on CSV row 4
     assert table(loaded) == [(VIN_B, "left_plant", "CN_CQ_CHANGAN", "GATE_OUT", 2, False, 0, False)]
+
+
+def test_a_rejected_event_names_the_value_it_was_rejected_for() -> None:
+    import datetime as dt
+
+    from carexport.tracking.events import typed_events
+    from carexport.tracking.ingest import numbered, raw_frame
+
+    raw = numbered(
+        raw_frame(
+            [
+                {
+                    "vin": "LC9XXXXXXXXXXXXX1",
+                    "code": "GATE_OUT",
+                    "event_time": "2027-01-05T00:00:00Z",
+                },
+                {"vin": "KNOWN", "code": "TELEPORTED", "event_time": "2027-01-05T00:00:00Z"},
+            ]
+        )
+    )
+    _, problems = typed_events(
+        raw,
+        known_vins={"KNOWN"},
+        known_nodes=set(),
+        now=dt.datetime(2027, 2, 1, tzinfo=dt.UTC),
+        future_tolerance=dt.timedelta(hours=1),
+        file="api",
+    )
+    assert [(p.field, p.value) for p in problems] == [
+        ("vin", "LC9XXXXXXXXXXXXX1"),
+        ("code", "TELEPORTED"),
+    ]

@@ -206,7 +206,7 @@ def _read_xlsx(
         reader = fastexcel.read_excel(str(path))
     except Exception as exc:  # fastexcel raises its own error types for broken files
         raise _Unreadable(
-            f"cannot open as an Excel workbook: {exc}",
+            f"cannot open as an Excel workbook: {_without_paths(exc, path)}",
             "save the file as .xlsx from Excel or LibreOffice",
         ) from None
     names = reader.sheet_names
@@ -220,10 +220,18 @@ def _read_xlsx(
         frame = reader.load_sheet(target, dtypes="string").to_polars()
     except Exception as exc:
         raise _Unreadable(
-            f"cannot read sheet {target!r}: {exc}", "check the sheet has a header row"
+            f"cannot read sheet {target!r}: {_without_paths(exc, path)}",
+            "check the sheet has a header row",
         ) from None
     # Excel date cells arrive as 'YYYY-MM-DD 00:00:00'; the date checks accept that form.
     return frame, 2, []
+
+
+def _without_paths(error: Exception, path: Path) -> str:
+    """A reader's message without the server's file system paths (uploads are saved to a
+    temporary folder): the file is named as the user named it."""
+    text = str(error).replace(str(path), path.name)
+    return re.sub(r"(?:[A-Za-z]:)?(?:[\\/][\w.\-]+){2,}", "<path>", text)
 
 
 def _read_json(path: Path, key: str) -> tuple[pl.DataFrame, int, list[Problem]]:

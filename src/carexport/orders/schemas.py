@@ -41,7 +41,7 @@ class VehicleIn(BaseModel):
 
 
 class OrderBatch(BaseModel):
-    orders: list[OrderIn]
+    orders: list[OrderIn] = Field(min_length=1, description="At least one order")
     vehicles: list[VehicleIn] = []
 
 

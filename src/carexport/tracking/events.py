@@ -143,17 +143,20 @@ def typed_events(
         reasons = reasons.when(failing).then(message)
     frame = frame.with_columns(reasons.otherwise(None).alias("_reason"))
     bad = frame.filter(pl.col("_reason").is_not_null())
-    problems = [
-        Problem(
-            file,
-            row,
-            reason.split(":", 1)[0],
-            None,
-            reason.split(": ", 1)[1],
-            "correct the event and send it again",
+    problems = []
+    for item in bad.iter_rows(named=True):
+        field, message = item["_reason"].split(": ", 1)
+        value = item.get(field)  # the cell as sent, so the sender can find it
+        problems.append(
+            Problem(
+                file,
+                item["_row"],
+                field,
+                None if value is None else str(value),
+                message,
+                "correct the event and send it again",
+            )
         )
-        for row, reason in bad.select("_row", "_reason").iter_rows()
-    ]
     good = frame.filter(pl.col("_reason").is_null()).with_columns(
         pl.col("_time").alias("event_time"), pl.col("_reported").alias("reported_time")
     )
