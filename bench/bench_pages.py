@@ -41,6 +41,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from carexport.db.migrate import upgrade
 from carexport.db.session import make_engine, unit_of_work
 from carexport.tracking.ingest import ingest, numbered
 from carexport.tracking.tables import VehicleStatusRow
@@ -214,8 +215,12 @@ def tracking_world(
     """The tracking benchmarks' world in SQLite (in `keep` if given: reused when it is
     there, so the pages can be timed again without building it again)."""
     if keep is not None and keep.exists():
+        url = f"sqlite:///{keep.resolve()}"
+        engine = make_engine(url)
+        upgrade(engine)  # the schema may have moved on since it was built
+        engine.dispose()
         print(f"world: reusing {keep}", flush=True)
-        return f"sqlite:///{keep.resolve()}", ORG
+        return url, ORG
     t0 = time.perf_counter()
     world = make_world(vins, workdir=workdir)
     stream = events(world, count=count)
@@ -304,6 +309,10 @@ def main() -> None:
         failed = [r.label for r in pages if r.status not in ("ok", "not built")]
         met = bool(timed) and not failed and all(r.median_ms < goal_ms for r in timed)
         missing = [r.label for r in pages if r.status == "not built"]
+        # A page that keeps its views (a cache) is fast again after the first request:
+        # the cold one counts too.
+        cold = [f"{r.label.strip()} {r.first_ms:,.0f} ms" for r in timed if r.first_ms >= goal_ms]
+        met = met and not cold
         verdicts.append(
             f"{world} {'met' if met else 'NOT met'}"
             + (
@@ -312,13 +321,14 @@ def main() -> None:
                 if slowest
                 else ""
             )
-            + (f", failed: {', '.join(failed)}" if failed else "")
+            + (f", cold first request over the goal: {', '.join(cold)}" if cold else "")
+            + (f", failed: {', '.join(f.strip() for f in failed)}" if failed else "")
             + (f", not built: {', '.join(missing)}" if missing else "")
         )
     print(
         f"goal: server time < {GOAL_DEMO_MS:.0f} ms per page on the demo DB, "
-        f"< {GOAL_LARGE_MS:.0f} ms with 1M VINs / 10M events (median of each page); "
-        + "; ".join(verdicts)
+        f"< {GOAL_LARGE_MS:.0f} ms with 1M VINs / 10M events (median of each page, and its "
+        "first request); " + "; ".join(verdicts)
     )
 
 

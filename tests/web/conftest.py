@@ -241,6 +241,7 @@ class Tab:
 
     def screenshot(self, name: str) -> Path:
         path = self.artefacts / f"{name}-{self.viewport['width']}x{self.viewport['height']}.png"
+        self.page.wait_for_load_state("networkidle")  # no request (or indicator) in flight
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
