@@ -45,6 +45,9 @@ def test_0005_moves_statistics_targets_and_export_dates(engine: Engine) -> None:
                 ),
                 {"id": event_id, "code": code, "at": t + dt.timedelta(hours=hours)},
             )
+        c.execute(
+            text("INSERT INTO order_vehicle (org_id, vin, order_id) VALUES ('acme', 'V1', 'O1')")
+        )
         for vin in ("V1", "V2"):
             c.execute(
                 text(
@@ -65,9 +68,8 @@ def test_0005_moves_statistics_targets_and_export_dates(engine: Engine) -> None:
             )
         ).all()
         metric = c.execute(text("SELECT metric FROM network_target")).scalar_one()
-        cleared = dict(
-            c.execute(text("SELECT vin, export_cleared_at FROM vehicle_status")).all()
-        )
+        counts = c.execute(text("SELECT basis, month, order_id, vehicles FROM export_count")).all()
+        cleared = dict(c.execute(text("SELECT vin, export_cleared_at FROM vehicle_status")).all())
     as_dates = [
         (s, m, str(a)[:10], str(b)[:10], basis, unit, v) for s, m, a, b, basis, unit, v in rows
     ]
@@ -77,5 +79,7 @@ def test_0005_moves_statistics_targets_and_export_dates(engine: Engine) -> None:
         ("CHONGQING", "output_units", "2024-01-01", "2024-12-31", "STATS", "units", 2540000),
     ]
     assert metric == "nev_export_value"
+    # V1 (of order O1) was cleared on 2027-01-06; V2 never was and has no order.
+    assert [tuple(r) for r in counts] == [("customs", "2027-01", "O1", 1)]
     assert cleared["V2"] is None
     assert str(cleared["V1"]).startswith("2027-01-06") and ("09:00" in str(cleared["V1"]))
