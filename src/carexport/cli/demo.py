@@ -86,7 +86,7 @@ def demo(
     from carexport.planning.problem import PlanParameters
     from carexport.planning.run import plan
     from carexport.plans.files import write_plan
-    from carexport.plans.service import problem_from_db, store_plan
+    from carexport.plans.service import problem_from_db, record_baseline, store_plan
 
     params = PlanParameters(start=start, horizon_days=120)
     with unit_of_work(engine) as session:
@@ -96,6 +96,7 @@ def demo(
         greedy = plan(replace(problem, parameters=replace(params, method="greedy")))
     with unit_of_work(engine) as session:
         plan_id = store_plan(session, org_id, optimal, params, problem.network)
+        record_baseline(session, org_id, plan_id, greedy)
     write_plan(optimal, workdir / "plan", extra={"plan_id": plan_id, "baseline": greedy.summary()})
     print_plan_summary(optimal, greedy)
     late = optimal.orders.filter(optimal.orders["explanation"] != "").head(3)

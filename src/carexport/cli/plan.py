@@ -78,12 +78,14 @@ def plan_command(
     extra: dict[str, object] = {"baseline": baseline.summary()} if baseline else {}
     if from_db:
         from carexport.cli.context import session_scope
-        from carexport.plans.service import store_plan
+        from carexport.plans.service import record_baseline, store_plan
 
         with session_scope() as session:
-            extra["plan_id"] = store_plan(
-                session, org or get_settings().org_id, result, params, snapshot
-            )
+            org_id = org or get_settings().org_id
+            plan_id = store_plan(session, org_id, result, params, snapshot)
+            if baseline is not None:  # so the dashboard shows the plan against it
+                record_baseline(session, org_id, plan_id, baseline)
+            extra["plan_id"] = plan_id
     written = write_plan(result, out, extra=extra)
     print_plan_summary(result, baseline)
     if from_db:
