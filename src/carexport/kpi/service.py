@@ -4,6 +4,7 @@ compute them. The caller owns the session."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -116,17 +117,26 @@ def fvl(
     session: Session, org_id: str, *, by: str = "none", as_of: dt.datetime | None = None
 ) -> pl.DataFrame:
     """The finished-vehicle KPIs of the organisation's tracked vehicles (see kpi.fvl)."""
+    return fvl_views(session, org_id, (by,), as_of=as_of)[by]
+
+
+def fvl_views(
+    session: Session,
+    org_id: str,
+    groups: Sequence[str],
+    *,
+    as_of: dt.datetime | None = None,
+) -> dict[str, pl.DataFrame]:
+    """The finished-vehicle KPIs grouped several ways (kpi.fvl.GROUPS) from one read of the
+    events, plans, orders and network: group -> frame, as fvl gives it."""
     as_of = as_of or dt.datetime.now(dt.UTC)
     events, expected = tracking_service.tracked_history(session, org_id)
     vins = sorted(set(events["vin"].to_list()) | set(expected["vin"].to_list()))
     dims = orders_service.vin_dimensions(session, org_id, vins)
     network = network_service.snapshot_of(session, org_id)
-    return fvl_kpis(
-        events,
-        expected,
-        dims,
-        {n.id: n.kind.value for n in network.nodes.values()},
-        {lane.id: lane.mode.value for lane in network.lanes.values()},
-        as_of=as_of,
-        by=by,
-    )
+    node_kind = {n.id: n.kind.value for n in network.nodes.values()}
+    lane_mode = {lane.id: lane.mode.value for lane in network.lanes.values()}
+    return {
+        by: fvl_kpis(events, expected, dims, node_kind, lane_mode, as_of=as_of, by=by)
+        for by in groups
+    }

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Subquery, bindparam, delete, func, select, text
+from sqlalchemy import Subquery, bindparam, case, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -487,3 +487,49 @@ def export_counts_query(org_id: str, basis: str) -> Subquery:
         .where(counts.org_id == org_id, counts.basis == basis)
         .subquery("exported")
     )
+
+
+def status_counts(session: Session, org_id: str) -> list[tuple[Any, ...]]:
+    """Per status: vehicles, events, latest event time, late, on hold, damaged, then what
+    a cache of derived views is keyed on (delay hours summed, the least and greatest plan id)
+    and the time the transit model was last learned (one grouped read and one max)."""
+    status = VehicleStatusRow
+    query = (
+        select(
+            status.status,
+            func.count(),
+            func.sum(status.events),
+            func.max(status.last_event_time),
+            func.sum(case((status.days_late > 0, 1), else_=0)),
+            func.sum(case((status.on_hold, 1), else_=0)),
+            func.sum(case((status.damaged, 1), else_=0)),
+            func.sum(status.delay_hours),
+            func.min(status.plan_id),
+            func.max(status.plan_id),
+        )
+        .where(status.org_id == org_id)
+        .group_by(status.status)
+        .order_by(status.status)
+    )
+    learned = session.scalar(
+        select(func.max(TransitModelRow.learned_at)).where(TransitModelRow.org_id == org_id)
+    )
+    return [(*row, learned) for row in session.execute(query)]
+
+
+def statuses_with_prefix(
+    session: Session, org_id: str, prefix: str, limit: int
+) -> tuple[int, list[VehicleStatusRow]]:
+    """How many tracked VINs start with prefix (in upper case, not empty), and the
+    first `limit` of them by VIN: a range on the key, so an index answers it."""
+    status = VehicleStatusRow
+    following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    condition = (
+        (status.org_id == org_id)
+        & (status.vin >= prefix)
+        & (status.vin < following)
+        & status.vin.startswith(prefix, autoescape=True)
+    )
+    total = session.scalar(select(func.count()).where(condition)) or 0
+    rows = session.scalars(select(status).where(condition).order_by(status.vin).limit(limit))
+    return total, list(rows)

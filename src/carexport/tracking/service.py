@@ -4,17 +4,22 @@ and re-projecting ETAs with them, exceptions, and simulated event streams."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Subquery
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from carexport.errors import CarexportError
+from carexport.orders import service as orders_service
 from carexport.tracking import repository
 from carexport.tracking.eta import anchors, finish, project
 from carexport.tracking.exceptions import find_exceptions
 from carexport.tracking.learn import quantiles
 from carexport.tracking.milestones import unpack
+from carexport.tracking.tables import VehicleStatusRow
 
 
 def store_plan_milestones(
@@ -145,9 +150,7 @@ def exceptions(
 ) -> pl.DataFrame:
     """Current exceptions of the organisation's vehicles (see tracking.exceptions)."""
     now = now or dt.datetime.now(dt.UTC)
-    vins = [vin.upper()] if vin else None
-    status = repository.all_statuses(session, org_id, vins)
-    expected = unpack(repository.plans_of(session, org_id, vins).select("vin", "milestones"))
+    status, expected = _exception_inputs(session, org_id, [vin.upper()] if vin else None)
     found = find_exceptions(
         status,
         expected,
@@ -201,3 +204,177 @@ def export_counts(org_id: str, basis: str) -> Subquery:
 def recount_exports(session: Session, org_id: str, order_ids: list[str] | None = None) -> None:
     """Count exports again for some orders (or all), e.g. after an import moved VINs."""
     repository.recount_exports(session, org_id, order_ids)
+
+
+def _exception_inputs(
+    session: Session, org_id: str, vins: list[str] | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The statuses and the expected milestones (unpacked) of these VINs, or of all."""
+    status = repository.all_statuses(session, org_id, vins)
+    expected = unpack(repository.plans_of(session, org_id, vins).select("vin", "milestones"))
+    return status, expected
+
+
+def exceptions_in_context(
+    session: Session,
+    org_id: str,
+    *,
+    now: dt.datetime | None = None,
+    dwell_days: float = 7.0,
+    overdue_hours: float = 24.0,
+) -> pl.DataFrame:
+    """Every current exception (as exceptions gives them) with what a control tower
+    filters them by: the VIN's brand and market (its order's destination country; null
+    for a VIN of no order) and the lanes of its current plan in travel order (a list,
+    empty without a plan). Columns: vin, kind, detail, since, brand, market, lanes."""
+    now = now or dt.datetime.now(dt.UTC)
+    status, expected = _exception_inputs(session, org_id, None)
+    found = find_exceptions(
+        status, expected, now=now, dwell_days=dwell_days, overdue_hours=overdue_hours
+    )
+    vins = found["vin"].unique().sort()
+    lanes = (
+        expected.filter(pl.col("lane_id").is_not_null() & pl.col("vin").is_in(vins.implode()))
+        .sort("vin", "seq")
+        .group_by("vin", maintain_order=True)
+        .agg(pl.col("lane_id").unique(maintain_order=True).alias("lanes"))
+    )
+    dims = orders_service.vin_dimensions(session, org_id, vins.to_list())
+    return (
+        found.join(dims.select("vin", "brand", "market"), on="vin", how="left")
+        .join(lanes, on="vin", how="left")
+        .with_columns(pl.col("lanes").fill_null(pl.lit([], pl.List(pl.String))))
+    )
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    """The tracked vehicles of one status."""
+
+    status: str
+    vehicles: int
+    events: int
+    latest_event_at: dt.datetime | None
+    late: int
+    on_hold: int
+    damaged: int
+
+
+@dataclass(frozen=True)
+class TrackingState:
+    """Vehicles by status, and a fingerprint that changes whenever events are stored,
+    ETAs re-projected (at ingest or after learning) or vehicles re-planned: what a cache
+    of views derived from the tracking data is keyed on."""
+
+    counts: list[StatusCount]
+    fingerprint: tuple[object, ...]
+
+    @property
+    def vehicles(self) -> int:
+        return sum(c.vehicles for c in self.counts)
+
+    @property
+    def latest_event_at(self) -> dt.datetime | None:
+        times = [c.latest_event_at for c in self.counts if c.latest_event_at is not None]
+        return max(times) if times else None
+
+
+def tracking_state(session: Session, org_id: str) -> TrackingState:
+    """The organisation's vehicles by status and the fingerprint of its tracking data
+    (one grouped read of the statuses)."""
+    rows = repository.status_counts(session, org_id)
+    counts = [
+        StatusCount(
+            status=row[0],
+            vehicles=int(row[1]),
+            events=int(row[2] or 0),
+            latest_event_at=_utc(row[3]),
+            late=int(row[4] or 0),
+            on_hold=int(row[5] or 0),
+            damaged=int(row[6] or 0),
+        )
+        for row in rows
+    ]
+    return TrackingState(counts, tuple(tuple(str(v) for v in row) for row in rows))
+
+
+def find_vehicles(
+    session: Session, org_id: str, prefix: str, *, limit: int = 20
+) -> tuple[int, list[VehicleStatusRow]]:
+    """Tracked vehicles whose VIN starts with prefix (any case): how many, and the first
+    `limit` by VIN."""
+    wanted = prefix.strip().upper()
+    if not wanted:
+        raise CarexportError("no VIN to look for", hint="give a VIN or its first characters")
+    return repository.statuses_with_prefix(session, org_id, wanted, limit)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """An expected milestone of a VIN's current plan, and when it was first reported."""
+
+    code: str
+    node: str | None
+    lane_id: str | None
+    planned_at: dt.datetime | None
+    actual_at: dt.datetime | None
+
+    @property
+    def delay_hours(self) -> float | None:
+        """Reported minus planned, in hours (negative when early)."""
+        if self.planned_at is None or self.actual_at is None:
+            return None
+        return (self.actual_at - self.planned_at).total_seconds() / 3600.0
+
+
+@dataclass(frozen=True)
+class VehicleItinerary:
+    """One VIN: its status (the repository.STATUS_SCHEMA columns as a dict), its plan's
+    milestones planned against reported, the next one expected (None once delivered or
+    when all are reported) and its events as reported (code, node, time; oldest first).
+    Times are aware UTC, except the status dict's, as the database gives them."""
+
+    status: dict[str, Any]
+    itinerary: list[Milestone]
+    next_milestone: Milestone | None
+    events: list[tuple[str, str | None, dt.datetime]]
+
+
+def vehicle_itinerary(connection: Connection, org_id: str, vin: str) -> VehicleItinerary | None:
+    """A VIN's status, itinerary planned against actual and next milestone, in two key
+    lookups (the API's hottest read); None when the VIN has no status yet."""
+    found = repository.vehicle_detail(connection, org_id, vin)
+    if found is None:
+        return None
+    status, packed, rows = found
+    events = [(code, node, _aware(at)) for code, node, at in rows]
+    reached: dict[tuple[str, str | None], dt.datetime] = {}
+    for code, node, at in events:
+        reached.setdefault((code, node), at)  # when the milestone was first reached
+    itinerary = [
+        Milestone(code, node, lane_id, planned, reached.get((code, node)))
+        for code, node, lane_id, planned in planned_milestones(packed)
+    ]
+    pending = [m for m in itinerary if m.actual_at is None]
+    upcoming = pending[0] if pending and status["delivered_at"] is None else None
+    return VehicleItinerary(status, itinerary, upcoming, events)
+
+
+def planned_milestones(packed: str | None) -> list[tuple[str, str, str | None, dt.datetime]]:
+    """A packed plan (tracking.milestones.pack) as (code, node, lane id, planned time) in
+    order; for one VIN, plain tuples cost less than unpack's frame."""
+    result = []
+    for part in packed.split(";") if packed else []:
+        code, node, lane_id, epoch = part.split("|")
+        planned = dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        result.append((code, node, lane_id or None, planned))
+    return result
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """UTC with its zone: SQLite gives naive UTC times, PostgreSQL aware ones."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    return None if value is None else _aware(value)
