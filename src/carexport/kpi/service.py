@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from carexport.kpi.reconcile import reconcile, roll_up_months
 from carexport.kpi.statistics import SeedFigure, seed_figures
 from carexport.kpi.targets import TargetStatus, evaluate_targets
 from carexport.network import service as network_service
+from carexport.network.snapshot import NetworkSnapshot
 from carexport.orders import service as orders_service
 from carexport.tracking import service as tracking_service
 
@@ -46,9 +48,33 @@ def exports(
 def targets(session: Session, org_id: str, *, as_of: dt.date | None = None) -> list[TargetStatus]:
     """Every target with its trajectory. Brand targets no statistic covers are measured on
     the store's customs-basis exports of complete calendar years."""
-    as_of = as_of or dt.date.today()
     snapshot = network_service.snapshot_of(session, org_id)
-    cube = export_cube(session, org_id, "customs")
+    return _targets(snapshot, export_cube(session, org_id, "customs"), as_of or dt.date.today())
+
+
+@dataclass(frozen=True)
+class Overview:
+    monthly: ExportView
+    yearly: ExportView
+    targets: list[TargetStatus]
+
+
+def overview(
+    session: Session, org_id: str, *, basis: str = "customs", as_of: dt.date | None = None
+) -> Overview:
+    """Exports by month and by year, and every target: what the dashboard's first page
+    shows, from one read of the network and one aggregate per basis."""
+    snapshot = network_service.snapshot_of(session, org_id)
+    cube = export_cube(session, org_id, basis)
+    customs = cube if basis == "customs" else export_cube(session, org_id, "customs")
+    return Overview(
+        export_view(cube, snapshot, basis=basis, period="month"),
+        export_view(cube, snapshot, basis=basis, period="year"),
+        _targets(snapshot, customs, as_of or dt.date.today()),
+    )
+
+
+def _targets(snapshot: NetworkSnapshot, cube: pl.DataFrame, as_of: dt.date) -> list[TargetStatus]:
     store: dict[str, dict[int, int]] = {}
     if cube.height:
         years = cube.with_columns(pl.col("month").str.slice(0, 4).cast(pl.Int32).alias("year"))

@@ -70,9 +70,8 @@ def overview(
     org_id: OrgDep,
     basis: Literal["customs", "planned"] = "customs",
 ) -> HTMLResponse:
-    monthly = kpi_service.exports(session, org_id, basis=basis, period="month")
-    yearly = kpi_service.exports(session, org_id, basis=basis, period="year")
-    statuses = kpi_service.targets(session, org_id)
+    views = kpi_service.overview(session, org_id, basis=basis)
+    monthly, yearly, statuses = views.monthly, views.yearly, views.targets
     latest = yearly.frame.tail(1).to_dicts()
     counts: dict[str, int] = {}
     for s in statuses:
