@@ -83,3 +83,22 @@ def test_reconcile_upload(client: TestClient) -> None:
     assert response.status_code in (400, 422), response.text
     problems = response.json()["problems"]
     assert problems and all(p["row"] and p["field"] for p in problems)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"kind": "bogus"}, {"offset": "-5"}, {"limit": "0"}, {"dwell_days": "-1"}],
+)
+def test_bad_exception_queries_are_422(client: TestClient, params: dict[str, str]) -> None:
+    response = client.get("/exceptions", params=params)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][-1] == next(iter(params))
+
+
+def test_the_api_exception_kinds_are_tracking_kinds() -> None:
+    from typing import get_args
+
+    from carexport.tracking.endpoints import ExceptionKind
+    from carexport.tracking.exceptions import KINDS
+
+    assert get_args(ExceptionKind) == KINDS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -224,16 +224,21 @@ class ExceptionOut(BaseModel):
     since: dt.datetime | None
 
 
+# tracking.exceptions.KINDS as a type, so that an unknown kind is a 422 naming the allowed
+# ones rather than an empty answer (a test keeps the two equal).
+ExceptionKind = Literal["late", "hold", "damage", "sequence", "dwell", "overdue"]
+
+
 @router.get("/exceptions", response_model=list[ExceptionOut])
 def get_exceptions(
     session: SessionDep,
     org_id: OrgDep,
-    kind: str | None = None,
+    kind: ExceptionKind | None = None,
     vin: str | None = None,
-    dwell_days: float = 7.0,
-    overdue_hours: float = 24.0,
-    limit: int = 1000,
-    offset: int = 0,
+    dwell_days: float = Query(7.0, ge=0),
+    overdue_hours: float = Query(24.0, ge=0),
+    limit: int = Query(1000, ge=1, le=100_000),
+    offset: int = Query(0, ge=0),
 ) -> list[ExceptionOut]:
     """Vehicles needing attention: late, on hold, damaged, out of sequence, dwelling, overdue."""
     found = exceptions(
