@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +43,7 @@ from carexport.db.migrate import upgrade
 from carexport.db.session import make_engine, unit_of_work
 from carexport.tracking.ingest import ingest, numbered
 from carexport.tracking.tables import VehicleStatusRow
+from common import free_port, serve
 from tracking_world import ORG, events, load_world, make_world
 
 GOAL_DEMO_MS = 300.0
@@ -85,41 +84,6 @@ class Timing:
             return float("nan")
         ordered = sorted(self.times_ms)
         return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve(url: str, org_id: str, port: int) -> subprocess.Popen[bytes]:
-    command = [
-        str(Path(sys.executable).with_name("carexport")),
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--no-access-log",
-    ]
-    env = {**os.environ, "CAREXPORT_DATABASE_URL": url, "CAREXPORT_ORG_ID": org_id}
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/health")
-            connection.getresponse().read()
-            connection.close()
-            return server
-        except OSError as error:
-            if server.poll() is not None:
-                log = server.stderr.read().decode() if server.stderr else ""
-                raise SystemExit(f"server exited: {log[-2000:]}") from error
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("server did not answer within 60 s")
 
 
 def get(connection: http.client.HTTPConnection, path: str) -> tuple[int, int, float]:

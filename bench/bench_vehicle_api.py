@@ -21,9 +21,6 @@ import argparse
 import json
 import os
 import random
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -31,44 +28,12 @@ from pathlib import Path
 
 from carexport.db.session import make_engine, unit_of_work
 from carexport.tracking.ingest import ingest, numbered
-from common import database
+from common import database, free_port, serve
 from loadgen import LoadResult, run_load
 from tracking_world import ORG, events, load_world, make_world
 
 GOAL_RATE = 1_000
 GOAL_P99_MS = 25.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    command = [
-        str(Path(sys.executable).with_name("carexport")),
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--no-access-log",
-    ]
-    env = {**os.environ, "CAREXPORT_DATABASE_URL": url, "CAREXPORT_ORG_ID": ORG}
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return server
-        except OSError as error:
-            if server.poll() is not None:
-                log = server.stderr.read().decode() if server.stderr else ""
-                raise SystemExit(f"server exited: {log[-2000:]}") from error
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("server did not answer within 60 s")
 
 
 def main() -> None:
@@ -110,7 +75,7 @@ def main() -> None:
                 engine.dispose()
                 print(f"{backend}: loaded in {time.perf_counter() - t0:.0f} s", flush=True)
                 port = free_port()
-                server = serve(url, port)
+                server = serve(url, ORG, port)
                 try:
                     with urllib.request.urlopen(
                         f"http://127.0.0.1:{port}/vehicles/{sample[0]}", timeout=5

@@ -1,7 +1,14 @@
-"""What the benchmarks share: a throw-away database on SQLite or PostgreSQL."""
+"""What the benchmarks share: a throw-away database on SQLite or PostgreSQL, and a
+`carexport serve` of it on a free port."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,3 +39,36 @@ def database(kind: str, workdir: Path, pg_url: str | None) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(url: str, org_id: str, port: int) -> subprocess.Popen[bytes]:
+    """`carexport serve` (one worker, no access log) on url for org_id, once /health answers."""
+    command = [
+        str(Path(sys.executable).with_name("carexport")),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--no-access-log",
+    ]
+    env = {**os.environ, "CAREXPORT_DATABASE_URL": url, "CAREXPORT_ORG_ID": org_id}
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                return server
+        except OSError as error:
+            if server.poll() is not None:
+                log = server.stderr.read().decode() if server.stderr else ""
+                raise SystemExit(f"server exited: {log[-2000:]}") from error
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("server did not answer within 60 s")
