@@ -24,24 +24,27 @@ def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
         yield c
 
 
+# Two cars by truck to Hanoi (daily trucks, ~2 days), ready 2027-01-04, due 2027-02-15.
+HANOI_BATCH = {
+    "orders": [
+        {
+            "order_id": "VN-1",
+            "brand": "CHANGAN",
+            "model": "CS35_PLUS",
+            "variant": "CS35_PLUS_14T_LHD",
+            "quantity": 2,
+            "origin": "CN_CQ_CHANGAN",
+            "destination_country": "VN",
+            "ready_date": "2027-01-04",
+            "due_date": "2027-02-15",
+        }
+    ]
+}
+
+
 def test_plan_stored_orders_and_read_back(client: TestClient) -> None:
     # Two cars by truck to Hanoi (daily trucks, ~2 days): both must arrive on time.
-    batch = {
-        "orders": [
-            {
-                "order_id": "VN-1",
-                "brand": "CHANGAN",
-                "model": "CS35_PLUS",
-                "variant": "CS35_PLUS_14T_LHD",
-                "quantity": 2,
-                "origin": "CN_CQ_CHANGAN",
-                "destination_country": "VN",
-                "ready_date": "2027-01-04",
-                "due_date": "2027-02-15",
-            }
-        ]
-    }
-    assert client.post("/orders", json=batch).status_code == 200
+    assert client.post("/orders", json=HANOI_BATCH).status_code == 200
     created = client.post("/plans", json={"start": "2027-01-04", "horizon_days": 60})
     assert created.status_code == 201, created.json()
     body = created.json()
@@ -75,22 +78,7 @@ def test_unknown_plan_is_404(client: TestClient) -> None:
 def test_a_plan_that_can_move_nothing_is_a_located_error(client: TestClient) -> None:
     # The order is ready in 2027; a plan from 2020 over 120 days reaches none of it (before
     # planning.check this was a traceback in the model builder).
-    batch = {
-        "orders": [
-            {
-                "order_id": "VN-1",
-                "brand": "CHANGAN",
-                "model": "CS35_PLUS",
-                "variant": "CS35_PLUS_14T_LHD",
-                "quantity": 2,
-                "origin": "CN_CQ_CHANGAN",
-                "destination_country": "VN",
-                "ready_date": "2027-01-04",
-                "due_date": "2027-02-15",
-            }
-        ]
-    }
-    assert client.post("/orders", json=batch).status_code == 200
+    assert client.post("/orders", json=HANOI_BATCH).status_code == 200
     response = client.post("/plans", json={"start": "2020-01-06"})
     assert response.status_code == 422
     problem = response.json()["problems"][0]
