@@ -26,6 +26,7 @@ from carexport.cli.options import (
 )
 from carexport.cli.render import console
 from carexport.config import get_settings
+from carexport.kpi.numbers import compact
 
 if TYPE_CHECKING:
     from carexport.kpi.exports import ExportView
@@ -34,24 +35,6 @@ if TYPE_CHECKING:
 app = typer.Typer(help="KPIs.", no_args_is_help=True)
 
 ORG_HELP = "Organisation id (default: CAREXPORT_ORG_ID)."
-
-
-def compact(value: float | None, unit: str = "") -> str:
-    """12,345 -> 12.3k; 1,200,000 -> 1.2M; percentages and CNY billions as written."""
-    if value is None:
-        return "-"
-    if unit in ("pct", "%"):
-        return f"{value:.1f}%"
-    if unit == "cny_bn":
-        return f"{value:,.1f} bn"
-    magnitude = abs(value)
-    if magnitude >= 1e9:
-        return f"{value / 1e9:.2f}bn"
-    if magnitude >= 1e6:
-        return f"{value / 1e6:.2f}M"
-    if magnitude >= 1e4:
-        return f"{value / 1e3:.1f}k"
-    return f"{value:,.0f}" if magnitude >= 100 or value == int(value) else f"{value:.2f}"
 
 
 def narrow_table(title: str) -> Table:

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from carexport.errors import CarexportError, InvalidInput, Problem
+from carexport.kpi.numbers import compact
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 PAGES = (
@@ -23,22 +24,6 @@ PAGES = (
     ("tracking", "/ui/tracking", "Tracking"),
     ("network", "/ui/network", "Network"),
 )
-
-
-def compact(value: float | None, unit: str = "") -> str:
-    """12,345 -> 12.3k; 1,200,000 -> 1.20M; percentages with one decimal."""
-    if value is None:
-        return "–"
-    if unit == "%":
-        return f"{value:.1f}%"
-    magnitude = abs(value)
-    if magnitude >= 1e9:
-        return f"{value / 1e9:.2f}bn"
-    if magnitude >= 1e6:
-        return f"{value / 1e6:.2f}M"
-    if magnitude >= 1e4:
-        return f"{value / 1e3:.1f}k"
-    return f"{value:,.0f}" if value == int(value) or magnitude >= 100 else f"{value:.2f}"
 
 
 def _chart_json(option: dict[str, Any]) -> str:
@@ -52,8 +37,8 @@ def _chart_json(option: dict[str, Any]) -> str:
     return json.dumps(option, default=default, separators=(",", ":"))
 
 
-TEMPLATES.env.filters["compact"] = compact
-TEMPLATES.env.filters["pct"] = lambda v: compact(v, "%")
+TEMPLATES.env.filters["compact"] = lambda v, unit="": compact(v, unit, missing="–")
+TEMPLATES.env.filters["pct"] = lambda v: compact(v, "%", missing="–")
 TEMPLATES.env.filters["chart"] = _chart_json
 TEMPLATES.env.globals["PAGES"] = PAGES
 
