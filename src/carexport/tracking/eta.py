@@ -150,16 +150,27 @@ def etas(
     model: pl.DataFrame,
 ) -> pl.DataFrame:
     """vin, plan_id, matched_seq, matched_at, delay_hours, eta, eta_p90, due_date,
-    days_late for every VIN of status (plan columns null for a VIN without a plan)."""
+    days_late, next_seq, next_planned_at for every VIN of status (plan columns null for a
+    VIN without a plan)."""
     anchor = anchors(events, plans)
     projected = project(plans, anchor, model)
-    return finish(status.select("vin", "delivered_at"), anchor, projected, plan_of)
+    return finish(status.select("vin", "delivered_at"), anchor, projected, plan_of, plans)
 
 
 def finish(
-    status: pl.DataFrame, anchor: pl.DataFrame, projected: pl.DataFrame, plan_of: pl.DataFrame
+    status: pl.DataFrame,
+    anchor: pl.DataFrame,
+    projected: pl.DataFrame,
+    plan_of: pl.DataFrame,
+    plans: pl.DataFrame,
 ) -> pl.DataFrame:
-    """Join the parts; a delivered VIN's ETA is its delivery; days late against due."""
+    """Join the parts; a delivered VIN's ETA is its delivery; days late against due; the
+    next milestone the plan (plans: unpacked) expects after the anchor, none once
+    delivered: kept with the status so that the overdue exceptions are one indexed range
+    (repository.exception_candidates) instead of a look at every plan."""
+    following = plans.select(
+        "vin", pl.col("seq").alias("next_seq"), pl.col("planned_at").alias("next_planned_at")
+    )
     result = (
         status.select("vin", "delivered_at")
         .join(plan_of.select("vin", "plan_id", "due_date"), on="vin", how="left")
@@ -168,6 +179,15 @@ def finish(
         .with_columns(
             pl.coalesce("delivered_at", "eta").alias("eta"),
             pl.coalesce("delivered_at", "eta_p90").alias("eta_p90"),
+            pl.when(pl.col("delivered_at").is_null() & pl.col("plan_id").is_not_null())
+            .then(pl.col("matched_seq").fill_null(0) + 1)
+            .alias("next_seq"),
+        )
+        .join(following, on=["vin", "next_seq"], how="left")
+        .with_columns(
+            pl.when(pl.col("next_planned_at").is_not_null())
+            .then(pl.col("next_seq"))
+            .alias("next_seq")
         )
     )
     return result.select(
@@ -184,6 +204,8 @@ def finish(
         .clip(lower_bound=0)
         .cast(pl.Int64)
         .alias("days_late"),
+        "next_seq",
+        "next_planned_at",
     )
 
 

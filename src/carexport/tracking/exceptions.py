@@ -13,6 +13,8 @@ import datetime as dt
 import polars as pl
 
 KINDS = ("late", "hold", "damage", "sequence", "dwell", "overdue")
+# Where a vehicle stands still: the statuses a dwell exception is judged on.
+DWELL_STATUSES = ("at_plant", "left_plant", "at_node", "export_cleared", "import_cleared")
 SCHEMA: dict[str, pl.DataType] = {
     "vin": pl.String(),
     "kind": pl.String(),
@@ -66,9 +68,7 @@ def find_exceptions(
             pl.col("last_event_time").alias("since"),
         ),
         open_.filter(
-            pl.col("status").is_in(
-                ["at_plant", "left_plant", "at_node", "export_cleared", "import_cleared"]
-            )
+            pl.col("status").is_in(list(DWELL_STATUSES))
             & (pl.lit(now) - pl.col("last_event_time") > pl.duration(hours=dwell_days * 24))
         ).select(
             "vin",

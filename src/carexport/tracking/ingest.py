@@ -176,6 +176,10 @@ def _ingest_part(
     )
     current = current.join(predicted, on="vin", how="left")
     repository.upsert_statuses(session, org_id, current)
+    first_events = touched.filter(
+        (pl.col("events").fill_null(0) == 0) & pl.col("plan_id").is_not_null()
+    )
+    repository.clear_awaiting_first(session, org_id, first_events["vin"].to_list())
     cleared = touched.select("vin", "order_id", pl.col("previous_export_at").alias("before"))
     cleared = cleared.join(
         current.select("vin", pl.col("export_cleared_at").alias("after")), on="vin"

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Subquery, bindparam, case, delete, func, select, text
+from sqlalchemy import Subquery, bindparam, case, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -25,6 +25,7 @@ from carexport.db.bulk import (
 from carexport.orders import service as orders_service
 from carexport.tracking.eta import MODEL_SCHEMA
 from carexport.tracking.events import EVENT_SCHEMA
+from carexport.tracking.exceptions import DWELL_STATUSES
 from carexport.tracking.milestones import PACKED_SCHEMA
 from carexport.tracking.tables import (
     EtaRevisionRow,
@@ -118,18 +119,17 @@ def insert_expected_milestones(
 def store_vehicle_plans(session: Session, org_id: str, plans: pl.DataFrame) -> None:
     """plans: vin, plan_id, due_date, milestones; replaces those VINs' current plans, and
     moves their planned exports in the export counts."""
-    planned_export = (
-        pl.from_epoch(
-            pl.col("milestones")
-            .str.extract(r"EXPORT_CLEARED\|[^|;]*\|[^|;]*\|(-?\d+)")
-            .cast(pl.Int64),
-            time_unit="s",
-        )
-        .cast(pl.Datetime("us"))
-        .dt.replace_time_zone("UTC")
-    )
+    planned_export = _packed_time(r"EXPORT_CLEARED\|[^|;]*\|[^|;]*\|(-?\d+)")
     new = plans.select("vin", planned_export.alias("planned_export_at"))
     before = _planned_before(session, org_id, new.select("vin"))
+    tracked = frame_for_keys(
+        session, VehicleStatusRow, "vin", plans["vin"].to_list(), {"vin": pl.String()}, org_id
+    )
+    awaiting_first = (
+        pl.when(pl.col("vin").is_in(tracked["vin"].implode()).not_())
+        .then(_packed_time(r"^[^|;]*\|[^|;]*\|[^|;]*\|(-?\d+)"))  # the first milestone
+        .alias("awaiting_first_at")
+    )
     upsert_frame(
         session,
         VehiclePlanRow.__tablename__,
@@ -140,6 +140,7 @@ def store_vehicle_plans(session: Session, org_id: str, plans: pl.DataFrame) -> N
             "due_date",
             "milestones",
             planned_export.alias("planned_export_at"),
+            awaiting_first,
         ),
         key=("org_id", "vin"),
     )
@@ -149,6 +150,25 @@ def store_vehicle_plans(session: Session, org_id: str, plans: pl.DataFrame) -> N
         pl.col("planned_export_at").alias("after"),
     )
     add_export_counts(session, org_id, export_count_changes(moved, "planned"))
+
+
+def _packed_time(pattern: str) -> pl.Expr:
+    """The planned time (epoch seconds) that pattern's group finds in packed milestones."""
+    epoch = pl.col("milestones").str.extract(pattern).cast(pl.Int64)
+    return pl.from_epoch(epoch, time_unit="s").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
+def clear_awaiting_first(session: Session, org_id: str, vins: list[str]) -> None:
+    """These VINs have their first events now: no longer awaiting their first milestone."""
+    if not vins:
+        return
+    plan = VehiclePlanRow.__table__
+    with temporary_table(session, "tmp_first_tracked", pl.DataFrame({"vin": vins})) as first:
+        session.execute(
+            plan.update()
+            .where(plan.c.org_id == org_id, plan.c.vin.in_(select(first.c.vin)))
+            .values(awaiting_first_at=None)
+        )
 
 
 PLAN_SCHEMA: dict[str, pl.DataType] = {
@@ -303,6 +323,8 @@ STATUS_SCHEMA: dict[str, pl.DataType] = {
     "due_date": pl.Date(),
     "days_late": pl.Int64(),
     "export_cleared_at": pl.Datetime("us", "UTC"),
+    "next_seq": pl.Int64(),
+    "next_planned_at": pl.Datetime("us", "UTC"),
 }
 
 
@@ -377,6 +399,81 @@ def expected_of_plan(session: Session, org_id: str, plan_id: str) -> pl.DataFram
         table.org_id == org_id, table.plan_id == plan_id
     )
     return read_frame(session, query, schema)
+
+
+def exception_candidates(
+    session: Session, org_id: str, *, dwell_before: dt.datetime, overdue_before: dt.datetime
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What tracking.exceptions.find_exceptions needs to find every exception, and no more:
+    the statuses that match one of its status rules (late, on hold, damaged, out of order,
+    standing still since before dwell_before), and each undelivered planned VIN's next
+    expected milestone (seq = the latest reached + 1, of its current plan; kept as
+    next_seq / next_planned_at on the status, or awaiting_first_at on the plan of a VIN
+    with no event yet) when it was planned before overdue_before. Ranges of indexes
+    instead of every status and every plan: a few percent of the VINs have an exception,
+    and reading rows back is the cost."""
+    status, plan, expected = VehicleStatusRow, VehiclePlanRow, ExpectedMilestoneRow
+    open_ = status.delivered_at.is_(None)
+    rules = (
+        (status.days_late > 0)
+        | (open_ & status.on_hold)
+        | status.damaged
+        | (status.sequence_violations > 0)
+        | (
+            open_
+            # Not IN (...): read_frame's plain execute cannot expand a list parameter.
+            & or_(*(status.status == name for name in DWELL_STATUSES))
+            & (status.last_event_time < _db_time(session, dwell_before))
+        )
+    )
+    statuses = read_frame(
+        session,
+        select(*(getattr(status, c) for c in STATUS_SCHEMA)).where(
+            (status.org_id == org_id) & rules
+        ),
+        STATUS_SCHEMA,
+    )
+    cutoff = _db_time(session, overdue_before)
+    milestone = [getattr(expected, c) for c in PACKED_SCHEMA]
+    # A tracked VIN's next milestone (kept on its status), and an untracked VIN's first.
+    tracked = (
+        select(*milestone)
+        .select_from(status)
+        .join(plan, (plan.org_id == status.org_id) & (plan.vin == status.vin))
+        .join(
+            expected,
+            (expected.org_id == plan.org_id)
+            & (expected.plan_id == plan.plan_id)
+            & (expected.vin == plan.vin)
+            & (expected.seq == status.next_seq),
+        )
+        .where((status.org_id == org_id) & (status.next_planned_at < cutoff))
+    )
+    untracked = (
+        select(*milestone)
+        .select_from(plan)
+        .join(
+            expected,
+            (expected.org_id == plan.org_id)
+            & (expected.plan_id == plan.plan_id)
+            & (expected.vin == plan.vin)
+            & (expected.seq == 1),
+        )
+        .where((plan.org_id == org_id) & (plan.awaiting_first_at < cutoff))
+    )
+    following = pl.concat(
+        [read_frame(session, tracked, PACKED_SCHEMA), read_frame(session, untracked, PACKED_SCHEMA)]
+    )
+    return statuses, following
+
+
+def _db_time(session: Session, value: dt.datetime) -> dt.datetime | str:
+    """A UTC time as a parameter of read_frame, which binds values as the driver takes
+    them: psycopg an aware datetime; SQLite the text the DateTime columns hold."""
+    utc = value.astimezone(dt.UTC)
+    if session.get_bind().dialect.name == "postgresql":
+        return utc
+    return utc.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def all_events(session: Session, org_id: str) -> pl.DataFrame:

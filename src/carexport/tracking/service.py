@@ -113,7 +113,7 @@ def refresh_etas(
         )
     )
     projected = project(unpacked, anchor, repository.transit_model(session, org_id))
-    fresh = finish(status.select("vin", "delivered_at"), anchor, projected, plans)
+    fresh = finish(status.select("vin", "delivered_at"), anchor, projected, plans, unpacked)
     keep = [c for c in status.columns if c not in fresh.columns and not c.startswith("previous")]
     updated = status.select("vin", *keep).join(fresh, on="vin")
     changed = updated.join(
@@ -150,7 +150,14 @@ def exceptions(
 ) -> pl.DataFrame:
     """Current exceptions of the organisation's vehicles (see tracking.exceptions)."""
     now = now or dt.datetime.now(dt.UTC)
-    status, expected = _exception_inputs(session, org_id, [vin.upper()] if vin else None)
+    status, expected = _exception_inputs(
+        session,
+        org_id,
+        [vin.upper()] if vin else None,
+        now=now,
+        dwell_days=dwell_days,
+        overdue_hours=overdue_hours,
+    )
     found = find_exceptions(
         status,
         expected,
@@ -207,12 +214,27 @@ def recount_exports(session: Session, org_id: str, order_ids: list[str] | None =
 
 
 def _exception_inputs(
-    session: Session, org_id: str, vins: list[str] | None
+    session: Session,
+    org_id: str,
+    vins: list[str] | None,
+    *,
+    now: dt.datetime,
+    dwell_days: float,
+    overdue_hours: float,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The statuses and the expected milestones (unpacked) of these VINs, or of all."""
-    status = repository.all_statuses(session, org_id, vins)
-    expected = unpack(repository.plans_of(session, org_id, vins).select("vin", "milestones"))
-    return status, expected
+    """The statuses and the expected milestones find_exceptions reads: every one of these
+    VINs, or, for the whole organisation, only the candidates the database picks by the
+    same rules (repository.exception_candidates); both give the same exceptions."""
+    if vins is not None:
+        status = repository.all_statuses(session, org_id, vins)
+        expected = unpack(repository.plans_of(session, org_id, vins).select("vin", "milestones"))
+        return status, expected
+    return repository.exception_candidates(
+        session,
+        org_id,
+        dwell_before=now - dt.timedelta(days=dwell_days),
+        overdue_before=now - dt.timedelta(hours=overdue_hours),
+    )
 
 
 def exceptions_in_context(
@@ -228,13 +250,19 @@ def exceptions_in_context(
     for a VIN of no order) and the lanes of its current plan in travel order (a list,
     empty without a plan). Columns: vin, kind, detail, since, brand, market, lanes."""
     now = now or dt.datetime.now(dt.UTC)
-    status, expected = _exception_inputs(session, org_id, None)
+    status, expected = _exception_inputs(
+        session, org_id, None, now=now, dwell_days=dwell_days, overdue_hours=overdue_hours
+    )
     found = find_exceptions(
         status, expected, now=now, dwell_days=dwell_days, overdue_hours=overdue_hours
     )
     vins = found["vin"].unique().sort()
+    # The whole plans of only the VINs with an exception, for the lanes they will take.
+    planned = unpack(
+        repository.plans_of(session, org_id, vins.to_list()).select("vin", "milestones")
+    )
     lanes = (
-        expected.filter(pl.col("lane_id").is_not_null() & pl.col("vin").is_in(vins.implode()))
+        planned.filter(pl.col("lane_id").is_not_null())
         .sort("vin", "seq")
         .group_by("vin", maintain_order=True)
         .agg(pl.col("lane_id").unique(maintain_order=True).alias("lanes"))

@@ -35,6 +35,9 @@ class VehiclePlanRow(OrgOwned, Base):
     """
 
     __tablename__ = "vehicle_plan"
+    __table_args__ = (
+        Index("ix_vehicle_plan_org_id_awaiting_first_at", "org_id", "awaiting_first_at"),
+    )
     vin: Mapped[str] = mapped_column(ID, primary_key=True)
     plan_id: Mapped[str] = mapped_column(String(36))
     due_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -42,6 +45,10 @@ class VehiclePlanRow(OrgOwned, Base):
     # The planned EXPORT_CLEARED of the milestones, kept apart so that export KPIs on the
     # planned basis read one column instead of unpacking every plan.
     planned_export_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The first milestone's planned time while no event of the VIN has been stored (its
+    # first event clears it): an untracked VIN's overdue first milestone is then a range
+    # of an index, as a tracked one's is on vehicle_status.next_planned_at.
+    awaiting_first_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class EventRow(OrgOwned, Base):
@@ -80,6 +87,9 @@ class VehicleStatusRow(OrgOwned, Base):
     """The current state of a VIN, derived from its events ordered by event time."""
 
     __tablename__ = "vehicle_status"
+    __table_args__ = (
+        Index("ix_vehicle_status_org_id_next_planned_at", "org_id", "next_planned_at"),
+    )
     vin: Mapped[str] = mapped_column(ID, primary_key=True)
     status: Mapped[str] = mapped_column(String(24))
     location: Mapped[str | None] = mapped_column(ID)
@@ -102,6 +112,10 @@ class VehicleStatusRow(OrgOwned, Base):
     days_late: Mapped[int | None] = mapped_column(Integer)
     # The first EXPORT_CLEARED reported: when the car was exported on the customs basis.
     export_cleared_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The milestone the plan expects next (seq matched_seq + 1) and when; null once
+    # delivered or when nothing more is expected. Indexed: overdue ones are a range.
+    next_seq: Mapped[int | None] = mapped_column(Integer)
+    next_planned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class EtaRevisionRow(OrgOwned, Base):
