@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Subquery, bindparam, case, delete, func, or_, select, text
+from sqlalchemy import Subquery, bindparam, case, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -162,12 +162,13 @@ def clear_awaiting_first(session: Session, org_id: str, vins: list[str]) -> None
     """These VINs have their first events now: no longer awaiting their first milestone."""
     if not vins:
         return
-    plan = VehiclePlanRow.__table__
+    plan = VehiclePlanRow
     with temporary_table(session, "tmp_first_tracked", pl.DataFrame({"vin": vins})) as first:
         session.execute(
-            plan.update()
-            .where(plan.c.org_id == org_id, plan.c.vin.in_(select(first.c.vin)))
+            update(plan)
+            .where(plan.org_id == org_id, plan.vin.in_(select(first.c.vin)))
             .values(awaiting_first_at=None)
+            .execution_options(synchronize_session=False)
         )
 
 
