@@ -173,8 +173,8 @@ def test_tiny_has_no_problems() -> None:
     dataset = check_dataset(TINY)
     assert dataset.problems == []
     # sources, nodes, co2_factors, lanes, left_traffic, regimes, markets, brands, models,
-    # variants, dealers, targets, export_statistics, exchange_rates (the order of FILES)
-    rows = [2, 9, 4, 9, 3, 3, 3, 2, 2, 4, 2, 1, 1, 2]
+    # variants, dealers, targets, export_statistics, exchange_rates, routes (the order of FILES)
+    rows = [2, 9, 4, 9, 3, 3, 3, 2, 2, 4, 2, 1, 1, 2, 0]
     assert [len(dataset.records[spec.name]) for spec in FILES] == rows
     # Rows are numbered as an editor shows them: the header is row 1.
     assert [loc.row for loc in dataset.located("lanes.csv")] == list(range(2, 11))

@@ -7,4 +7,5 @@ def import_all() -> None:
     from carexport.network import tables as _network  # noqa: F401
     from carexport.orders import tables as _orders  # noqa: F401
     from carexport.plans import tables as _plans  # noqa: F401
+    from carexport.scenarios import tables as _scenarios  # noqa: F401
     from carexport.tracking import tables as _tracking  # noqa: F401

@@ -64,6 +64,7 @@ FILES: tuple[FileSpec[Any], ...] = (
         required=False,
     ),
     FileSpec("exchange_rates.csv", schemas.ExchangeRate, ("month",), "exchange_rates", False),
+    FileSpec("routes.csv", schemas.RouteSetting, ("route",), "routes", required=False),
 )
 FILES_BY_NAME = {spec.name: spec for spec in FILES}
 

@@ -28,6 +28,7 @@ TABLE_FOR_FILE: dict[str, type[Any]] = {
     "targets.csv": tables.TargetRow,
     "export_statistics.csv": tables.ExportStatisticRow,
     "exchange_rates.csv": tables.ExchangeRateRow,
+    "routes.csv": tables.RouteSettingRow,
 }
 
 
@@ -114,6 +115,20 @@ def has_network(session: Session, org_id: str) -> bool:
 
 def node_ids(session: Session, org_id: str) -> set[str]:
     return set(session.scalars(select(tables.NodeRow.id).where(tables.NodeRow.org_id == org_id)))
+
+
+def node_kinds(session: Session, org_id: str) -> dict[str, str]:
+    rows = session.execute(
+        select(tables.NodeRow.id, tables.NodeRow.kind).where(tables.NodeRow.org_id == org_id)
+    )
+    return {node: kind for node, kind in rows}
+
+
+def lane_modes(session: Session, org_id: str) -> dict[str, str]:
+    rows = session.execute(
+        select(tables.LaneRow.id, tables.LaneRow.mode).where(tables.LaneRow.org_id == org_id)
+    )
+    return {lane: mode for lane, mode in rows}
 
 
 def load_snapshot(session: Session, org_id: str) -> NetworkSnapshot:

@@ -314,6 +314,17 @@ class Lane(Record):
         return self.schedule.departures_between(first, last)
 
 
+class RouteSetting(Record):
+    """Whether a sea route (a lane's `route`: suez, cape, panama) is open. Lanes on a closed
+    route stay in the dataset but not in the network the planner and path finder see, so
+    reopening one is a one-cell change (or a scenario)."""
+
+    route: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")]
+    open: bool
+    since: dt.date | None = None
+    note: str | None = None
+
+
 class Co2Factor(Record):
     mode: Mode
     g_co2e_per_vehicle_km: float = Field(gt=0)

@@ -26,6 +26,7 @@ from carexport.network.schemas import (
     Mode,
     Node,
     NodeKind,
+    RouteSetting,
     Source,
     Target,
     Variant,
@@ -55,6 +56,10 @@ class NetworkSnapshot:
     targets: Mapping[str, Target]
     statistics: tuple[ExportStatistic, ...]
     exchange_rates: Mapping[dt.date, ExchangeRate]
+    routes: Mapping[str, RouteSetting]
+    closed_lanes: Mapping[str, Lane]
+    """Lanes on a route routes.csv closes (Suez by default): kept apart, so the planner,
+    the path finder and the checks never use them while a scenario can reopen them."""
 
     @classmethod
     def build(
@@ -74,12 +79,16 @@ class NetworkSnapshot:
         targets: Iterable[Target] = (),
         statistics: Iterable[ExportStatistic] = (),
         exchange_rates: Iterable[ExchangeRate] = (),
+        routes: Iterable[RouteSetting] = (),
     ) -> NetworkSnapshot:
+        route_settings = _by(routes, "route")
+        closed = {r for r, s in route_settings.items() if not s.open}
+        lanes = list(lanes)
         return cls(
             sources=_by(sources, "key"),
             nodes=_by(nodes, "id"),
             co2_factors=_by(co2_factors, "mode"),
-            lanes=_by(lanes, "id"),
+            lanes=_by((ln for ln in lanes if ln.route not in closed), "id"),
             left_traffic=_by(left_traffic, "country"),
             regimes=_by(regimes, "id"),
             markets=_by(markets, "country"),
@@ -97,6 +106,8 @@ class NetworkSnapshot:
             exchange_rates=MappingProxyType(
                 {r.month: r for r in sorted(exchange_rates, key=lambda r: r.month)}
             ),
+            routes=route_settings,
+            closed_lanes=_by((ln for ln in lanes if ln.route in closed), "id"),
         )
 
     def lane_co2e_kg(self, lane: Lane) -> float | None:

@@ -192,3 +192,12 @@ class ExchangeRateRow(OrgOwned, Base):
     month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     cny_per_usd: Mapped[float] = mapped_column(Float)
     source: Mapped[list[str]] = mapped_column(JSON)
+
+
+class RouteSettingRow(OrgOwned, Base):
+    __tablename__ = "network_route"
+    route: Mapped[str] = mapped_column(String(32), primary_key=True)
+    open: Mapped[bool] = mapped_column(Boolean)
+    since: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[list[str]] = mapped_column(JSON)
