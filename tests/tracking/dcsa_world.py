@@ -20,7 +20,7 @@ from carexport.plans.service import plan_and_store
 
 ORG = "acme"
 DATA = Path(__file__).parent.parent / "data" / "dcsa"
-NOW = dt.datetime(2027, 3, 1, tzinfo=dt.UTC)  # after every event of the files
+NOW = dt.datetime(2025, 8, 1, tzinfo=dt.UTC)  # after every event of the files
 # The VINs the files name (their check digits computed by with_check_digit).
 VIN_A = with_check_digit("LC9012008VC000011")
 VIN_B = with_check_digit("LC9012008VC000012")
@@ -39,8 +39,8 @@ def load_voyage(engine: Engine) -> str:
             "quantity": 2,
             "origin": "CN_CQ_CHANGAN",
             "destination_country": "SA",
-            "ready_date": "2027-01-04",
-            "due_date": "2027-03-15",
+            "ready_date": "2025-06-04",
+            "due_date": "2025-08-15",
         }
         vins = [{"vin": vin, "order_id": "S1"} for vin in (VIN_A, VIN_B)]
         report = import_orders(
@@ -55,6 +55,6 @@ def load_voyage(engine: Engine) -> str:
         assert report.committed and not report.errors
     with unit_of_work(engine) as session:
         plan_id, _ = plan_and_store(
-            session, ORG, PlanParameters(start=dt.date(2027, 1, 4), horizon_days=90)
+            session, ORG, PlanParameters(start=dt.date(2025, 6, 4), horizon_days=90)
         )
     return plan_id

@@ -2,8 +2,8 @@
 milestones the README's table says and show in the vehicle's itinerary; bad files are
 errors located by file, event, field and value, with nothing stored.
 
-Expected times are the files' local times converted to UTC by hand (e.g. 2027-01-22
-06:30 at +08:00 is 2027-01-21 22:30 UTC)."""
+Expected times are the files' local times converted to UTC by hand (e.g. 2025-06-22
+06:30 at +08:00 is 2025-06-21 22:30 UTC)."""
 
 from __future__ import annotations
 
@@ -94,13 +94,13 @@ def test_example_files_import_and_show_in_the_itinerary(voyage: Engine) -> None:
         found = vehicle_itinerary(connection, ORG, VIN_A)
     assert found is not None
     actual = {(m.code, m.node): m.actual_at for m in found.itinerary}
-    assert actual[("ARRIVED", "CN_SH_HAITONG")] == utc("2027-01-19T02:00:00")  # GTIN
-    assert actual[("DEPARTED", "CN_SH_HAITONG")] == utc("2027-01-21T22:30:00")  # DEPA
-    assert actual[("ARRIVED", "SA_JED")] == utc("2027-02-14T04:41:00")  # ARRI
-    assert actual[("DISCHARGED", "SA_JED")] == utc("2027-02-14T12:00:00")  # DISC
+    assert actual[("ARRIVED", "CN_SH_HAITONG")] == utc("2025-06-19T02:00:00")  # GTIN
+    assert actual[("DEPARTED", "CN_SH_HAITONG")] == utc("2025-06-21T22:30:00")  # DEPA
+    assert actual[("ARRIVED", "SA_JED")] == utc("2025-07-14T04:41:00")  # ARRI
+    assert actual[("DISCHARGED", "SA_JED")] == utc("2025-07-14T12:00:00")  # DISC
     assert actual[("RELEASED", "CN_CQ_CHANGAN")] is None  # nothing reported it
     # LOADED is not a milestone of the plan: it is among the events as reported.
-    assert ("LOADED", "CN_SH_HAITONG", utc("2027-01-21T08:00:00")) in found.events
+    assert ("LOADED", "CN_SH_HAITONG", utc("2025-06-21T08:00:00")) in found.events
     assert (found.status["status"], found.status["location"]) == ("at_node", "SA_JED")
 
     with voyage.connect() as connection:
@@ -162,6 +162,14 @@ def test_an_event_ingest_rejects_rolls_back_the_whole_file(voyage: Engine) -> No
     ]
     # The other events of the file, and the rejected one's review row, are rolled back.
     assert stored(voyage) == (0, 0)
+    # A time after now is named as the file gives it (ingest sees it in UTC).
+    events[3]["references"] = [{"referenceType": "CR", "referenceValue": VIN_B}]
+    events[0]["eventDateTime"] = "2025-08-02T10:00:00+08:00"  # NOW is 2025-08-01 UTC
+    with pytest.raises(InvalidInput) as caught:
+        import_file(voyage, "changed.json", json.dumps(events).encode())
+    assert errors_of(caught) == [("changed.json", 1, "eventDateTime", "2025-08-02T10:00:00+08:00")]
+    assert caught.value.problems[0].message.startswith("2025-08-02T10:00:00+08:00 is in the future")
+    assert stored(voyage) == (0, 0)
 
 
 def test_a_code_of_two_nodes_needs_its_terminal(voyage: Engine) -> None:
@@ -178,7 +186,7 @@ def event(**fields: object) -> dict[str, object]:
     base: dict[str, object] = {
         "eventType": "TRANSPORT",
         "eventClassifierCode": "ACT",
-        "eventDateTime": "2027-01-22T06:30:00+08:00",
+        "eventDateTime": "2025-06-22T06:30:00+08:00",
         "transportEventTypeCode": "DEPA",
         "references": [{"referenceType": "CR", "referenceValue": VIN_A}],
         "transportCall": {"transportCallID": "1", "UNLocationCode": "NLRTM"},
@@ -199,14 +207,14 @@ def test_mapping_of_single_events() -> None:
     records, problems = mapped(event(transportEventTypeCode=None, eventTypeCode="DEPA"))
     assert problems == []
     assert [(r["vin"], r["code"], r["node"], r["event_time"]) for r in records] == [
-        (VIN_A, "DEPARTED", "NL_RTM", "2027-01-21T22:30:00+00:00")
+        (VIN_A, "DEPARTED", "NL_RTM", "2025-06-21T22:30:00+00:00")
     ]
     # Laem Chabang's code (THLCH) is not its node id (TH_LCB): the built-in table has it.
     records, _ = mapped(event(transportCall={"transportCallID": "1", "UNLocationCode": "thlch"}))
     assert records[0]["node"] == "TH_LCB"
     _, problems = mapped(
         "not an event",
-        event(eventDateTime="2027-01-22T06:30:00"),
+        event(eventDateTime="2025-06-22T06:30:00"),
         event(eventType="EQUIPMENT", equipmentEventTypeCode="XXXX"),
         event(transportCall=None),
         event(transportCall={"transportCallID": "1", "UNLocationCode": "AEJEA"}),
@@ -214,7 +222,7 @@ def test_mapping_of_single_events() -> None:
     )
     assert [(p.row, p.field, p.value, p.message) for p in problems] == [
         (1, None, None, "an event is a JSON object, not str"),
-        (2, "eventDateTime", "2027-01-22T06:30:00", "not ISO 8601 with an offset"),
+        (2, "eventDateTime", "2025-06-22T06:30:00", "not ISO 8601 with an offset"),
         (3, "equipmentEventTypeCode", "XXXX", "not a EQUIPMENT event code"),
         (4, "transportCall.UNLocationCode", None, "no UN/LOCODE"),
         (

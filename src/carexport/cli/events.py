@@ -44,6 +44,122 @@ def import_events(
     console.print(table)
 
 
+@app.command("import-dcsa")
+def import_dcsa_command(
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        help="DCSA Track & Trace 2.2 events: a JSON array (as GET /v2/events answers).",
+    ),
+    links: Path | None = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="CSV reference,vin: equipment, booking or bill of lading numbers and their VINs.",
+    ),
+    locations: Path | None = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="CSV unlocode,facility_code,node: places the built-in table does not have.",
+    ),
+    org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
+) -> None:
+    """Import DCSA transport and equipment events as milestones: all of the file or nothing."""
+    from carexport.cli.context import session_scope
+    from carexport.errors import InvalidInput
+    from carexport.tracking.dcsa import import_dcsa, read_links, read_locations
+
+    try:
+        link_table = read_links(_text(links), links.name) if links else None
+        places = read_locations(_text(locations), locations.name) if locations else None
+        with session_scope() as session:
+            report = import_dcsa(
+                session,
+                org or get_settings().org_id,
+                file.read_bytes(),
+                file=file.name,
+                links=link_table,
+                locations=places,
+            )
+    except InvalidInput as error:
+        console.print(problems_table(error.problems[:100], title=f"Problems in {file.name}"))
+        console.print(f"[red]error:[/] {error.message}; nothing stored")
+        raise typer.Exit(1) from None
+    if report.warnings:
+        console.print(problems_table(report.warnings[:50], title=f"Skipped in {file.name}"))
+    table = Table(title=f"DCSA events from {file.name}")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    for label, value in (
+        ("DCSA events", report.events),
+        ("skipped (no milestone)", report.skipped),
+        ("milestone events (one per VIN)", report.milestones),
+        ("VINs", report.vins),
+        ("stored", report.ingest.stored),
+        ("already stored", report.ingest.duplicates),
+    ):
+        table.add_row(label, f"{value:,}")
+    console.print(table)
+
+
+def _text(path: Path) -> str:
+    """A small text file (links, locations) as text; not UTF-8 is a located problem."""
+    from carexport.errors import InvalidInput, Problem
+
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        problem = Problem(
+            path.name, None, None, None, f"not UTF-8 ({error.reason})", "save as UTF-8 CSV"
+        )
+        raise InvalidInput(f"file {path.name}", [problem]) from None
+
+
+@app.command("export")
+def export_command(
+    vins: list[str] | None = typer.Argument(None, help="VINs (default: every tracked VIN)."),
+    order: str | None = typer.Option(None, help="The VINs of this order instead."),
+    out: Path | None = typer.Option(None, help="Write here (default: standard output)."),
+    org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
+) -> None:
+    """Each VIN's events and milestones as the JSON feed of GET /vehicles/{vin}/events."""
+    import datetime as dt
+    import sys
+
+    from carexport.cli.context import session_scope
+    from carexport.cli.render import error_console
+    from carexport.errors import CarexportError
+    from carexport.orders import service as orders_service
+    from carexport.tracking.feed import feed_document, feed_vins, without_history
+
+    org_id = org or get_settings().org_id
+    with session_scope() as session:
+        if order:
+            wanted = [vin for vin, _ in orders_service.vins_of(session, org_id, order)]
+            if not wanted:
+                raise CarexportError(f"order {order!r} has no VINs", hint="check the order id")
+        elif vins:
+            wanted = sorted({vin.strip().upper() for vin in vins})
+            missing = without_history(session, org_id, wanted)
+            if missing:
+                raise CarexportError(
+                    f"no event and no plan for VIN(s) {', '.join(missing)}", hint="check the VINs"
+                )
+        else:
+            wanted = feed_vins(session, org_id)
+        pieces = feed_document(session, org_id, wanted, now=dt.datetime.now(dt.UTC))
+        if out is None:
+            sys.stdout.writelines(pieces)
+        else:
+            with out.open("w", encoding="utf-8") as handle:
+                handle.writelines(pieces)
+    (console if out else error_console).print(
+        f"feed of {len(wanted):,} VIN(s)" + (f" written to {out}" if out else "")
+    )
+
+
 def exceptions_command(
     kind: ExceptionKind | None = typer.Option(None, help="Only this kind of exception."),
     vin: str | None = typer.Option(None, help="Only this VIN."),

@@ -391,23 +391,8 @@ def import_dcsa(
         else IngestReport()
     )
     if report.problems:
-        raise InvalidInput(
-            f"DCSA events in {file}",
-            [
-                Problem(
-                    file,
-                    mapped.origin[(p.row or 1) - 1],
-                    _DCSA_FIELD.get(p.field or "", p.field),
-                    p.value,
-                    p.message,
-                    "import the VIN's order first (carexport orders import) or correct the links"
-                    if p.field == "vin"
-                    else FIX,
-                )
-                for p in report.problems
-            ]
-            + warnings,
-        )
+        located = [_relocated(p, items, mapped.origin, file) for p in report.problems]
+        raise InvalidInput(f"DCSA events in {file}", located + warnings)
     return DcsaReport(
         file,
         len(items),
@@ -417,3 +402,20 @@ def import_dcsa(
         report,
         warnings,
     )
+
+
+def _relocated(problem: Problem, items: list[Any], origin: list[int], file: str) -> Problem:
+    """An ingest problem (about a carexport event) as one about the DCSA event it came
+    from: its number, its field, and the value as the file has it."""
+    number = origin[(problem.row or 1) - 1]
+    field, value, message = problem.field or "", problem.value, problem.message
+    dcsa_field = _DCSA_FIELD.get(field, field)
+    sent = items[number - 1].get(dcsa_field) if field in ("event_time", "reported_time") else None
+    if isinstance(sent, str) and value:
+        value, message = sent, message.replace(value, sent)
+    hint = (
+        "import the VIN's order first (carexport orders import) or correct the links"
+        if field == "vin"
+        else FIX
+    )
+    return Problem(file, number, dcsa_field, value, message, hint)

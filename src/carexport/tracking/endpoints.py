@@ -13,6 +13,7 @@ from carexport.api.deps import OrgDep, SessionDep
 from carexport.api.schemas import ErrorOut, ProblemOut
 from carexport.errors import NotFound
 from carexport.tracking import repository
+from carexport.tracking.feed import vehicle_feed
 from carexport.tracking.ingest import ingest, raw_frame
 from carexport.tracking.service import (
     Milestone,
@@ -245,3 +246,56 @@ def get_exceptions(
         session, org_id, kind=kind, vin=vin, dwell_days=dwell_days, overdue_hours=overdue_hours
     )
     return [ExceptionOut(**row) for row in found.slice(offset, limit).iter_rows(named=True)]
+
+
+class FeedEventOut(BaseModel):
+    event_id: str = Field(description="The sender's id (dcsa:<eventID> for DCSA) or a hash")
+    code: str = Field(examples=["DEPARTED"])
+    node: str | None
+    lane_id: str | None
+    event_time: str = Field(description="When it happened, ISO 8601 UTC with a Z")
+    reported_time: str | None
+    source: str | None
+    dcsa: dict[str, str] | None = Field(
+        description="The DCSA T&T 2.2 event it is (eventType and its type code), or null"
+    )
+
+
+class FeedMilestoneOut(BaseModel):
+    seq: int
+    code: str
+    node: str
+    lane_id: str | None
+    planned_at: str
+    actual_at: str | None = Field(description="First reported, or null")
+
+
+class VehicleFeedOut(BaseModel):
+    vin: str
+    status: str | None = Field(description="Null before the first event")
+    location: str | None
+    on_hold: bool | None
+    damaged: bool | None
+    plan_id: str | None
+    due_date: str | None
+    eta: str | None
+    eta_p90: str | None
+    days_late: int | None
+    delivered_at: str | None
+    events: list[FeedEventOut] = Field(description="As reported, in the order status uses")
+    milestones: list[FeedMilestoneOut] = Field(description="The current plan's, in order")
+
+
+@router.get(
+    "/vehicles/{vin}/events",
+    response_model=VehicleFeedOut,
+    responses={404: {"model": ErrorOut, "description": "No event and no plan for this VIN"}},
+)
+def get_vehicle_events(vin: str, session: SessionDep, org_id: OrgDep) -> VehicleFeedOut:
+    """The VIN's event feed (README "Event feeds (DCSA)"): status, every event as reported
+    with its DCSA equivalent, and its plan's milestones planned against reported. Its
+    events, each with the VIN, are records POST /events takes."""
+    entry = vehicle_feed(session, org_id, vin)
+    if entry is None:
+        raise NotFound(f"no event and no plan for VIN {vin!r}", hint="check the VIN")
+    return VehicleFeedOut.model_validate(entry)

@@ -64,6 +64,13 @@ def feed_vins(session: Session, org_id: str) -> list[str]:
     return sorted(repository.all_statuses(session, org_id)["vin"].to_list())
 
 
+def without_history(session: Session, org_id: str, vins: list[str]) -> list[str]:
+    """The VINs of these with no event and no plan (nothing a feed could say of them)."""
+    known = set(repository.all_statuses(session, org_id, vins)["vin"])
+    known |= set(repository.plans_of(session, org_id, vins)["vin"])
+    return [vin for vin in vins if vin not in known]
+
+
 def feed_document(
     session: Session, org_id: str, vins: list[str], *, now: dt.datetime, chunk: int = 5_000
 ) -> Iterator[str]:
