@@ -17,12 +17,10 @@ from carexport.db.session import unit_of_work
 from carexport.errors import InvalidInput, Problem
 from carexport.orders.vin import with_check_digit
 from carexport.tracking import repository
-from carexport.tracking.dcsa import (
-    DcsaReport,
+from carexport.tracking.dcsa import DcsaReport, import_dcsa, map_events
+from carexport.tracking.dcsa_inputs import (
     Locations,
     builtin_locations,
-    import_dcsa,
-    map_events,
     read_links,
     read_locations,
 )

@@ -69,7 +69,8 @@ def import_dcsa_command(
     """Import DCSA transport and equipment events as milestones: all of the file or nothing."""
     from carexport.cli.context import session_scope
     from carexport.errors import InvalidInput
-    from carexport.tracking.dcsa import import_dcsa, read_links, read_locations
+    from carexport.tracking.dcsa import import_dcsa
+    from carexport.tracking.dcsa_inputs import read_links, read_locations
 
     try:
         link_table = read_links(_text(links), links.name) if links else None
