@@ -100,53 +100,68 @@ def vehicle_entries(session: Session, org_id: str, vins: list[str]) -> list[dict
     planned = unpack(repository.plans_of(session, org_id, vins).select("vin", "milestones"))
     reached = events.group_by("vin", "code", "node").agg(pl.col("event_time").min())
     milestones = planned.join(reached, on=["vin", "code", "node"], how="left").sort("vin", "seq")
-    events_by = events.partition_by("vin", as_dict=True, maintain_order=True)
-    milestones_by = milestones.partition_by("vin", as_dict=True, maintain_order=True)
-    status_by = {row["vin"]: row for row in status.iter_rows(named=True)}
-    entries = []
-    for vin in sorted({*status_by, *(k[0] for k in events_by), *(k[0] for k in milestones_by)}):
-        row = status_by.get(vin, {})
-        entry: dict[str, Any] = {"vin": vin}
-        entry.update({name: _value(row.get(name)) for name in STATUS_FIELDS})
-        entry["events"] = [
+    # Times are made text in one vectorised pass: per row, only the dicts are Python's.
+    entries: dict[str, dict[str, Any]] = {}
+
+    def entry(vin: str) -> dict[str, Any]:
+        found = entries.get(vin)
+        if found is None:
+            found = entries[vin] = {"vin": vin, **dict.fromkeys(STATUS_FIELDS)}
+            found["events"], found["milestones"] = [], []
+        return found
+
+    texts = status.select(
+        "vin",
+        *(
+            _iso(name) if isinstance(status.schema[name], pl.Datetime) else pl.col(name)
+            for name in STATUS_FIELDS
+        ),
+    ).with_columns(pl.col("due_date").cast(pl.String))
+    for row in texts.iter_rows():
+        entry(row[0]).update(zip(STATUS_FIELDS, row[1:], strict=True))
+    event_rows = events.select(
+        "vin",
+        "event_id",
+        "code",
+        "node",
+        "lane_id",
+        _iso("event_time"),
+        _iso("reported_time"),
+        "source",
+    ).iter_rows()
+    for vin, event_id, code, node, lane_id, at, reported, source in event_rows:
+        entry(vin)["events"].append(
             {
-                "event_id": e["event_id"],
-                "code": e["code"],
-                "node": e["node"],
-                "lane_id": e["lane_id"],
-                "event_time": _time(e["event_time"]),
-                "reported_time": _time(e["reported_time"]),
-                "source": e["source"],
-                "dcsa": DCSA_OF.get(e["code"]),
+                "event_id": event_id,
+                "code": code,
+                "node": node,
+                "lane_id": lane_id,
+                "event_time": at,
+                "reported_time": reported,
+                "source": source,
+                "dcsa": DCSA_OF.get(code),
             }
-            for e in _rows(events_by, vin)
-        ]
-        entry["milestones"] = [
+        )
+    milestone_rows = milestones.select(
+        "vin", "seq", "code", "node", "lane_id", _iso("planned_at"), _iso("event_time")
+    ).iter_rows()
+    for vin, seq, code, node, lane_id, planned_at, actual_at in milestone_rows:
+        entry(vin)["milestones"].append(
             {
-                "seq": m["seq"],
-                "code": m["code"],
-                "node": m["node"],
-                "lane_id": m["lane_id"],
-                "planned_at": _time(m["planned_at"]),
-                "actual_at": _time(m["event_time"]),
+                "seq": seq,
+                "code": code,
+                "node": node,
+                "lane_id": lane_id,
+                "planned_at": planned_at,
+                "actual_at": actual_at,
             }
-            for m in _rows(milestones_by, vin)
-        ]
-        entries.append(entry)
-    return entries
+        )
+    return [entries[vin] for vin in sorted(entries)]
 
 
-def _rows(parts: dict[tuple[object, ...], pl.DataFrame], vin: str) -> list[dict[str, Any]]:
-    part = parts.get((vin,))
-    return [] if part is None else part.to_dicts()
-
-
-def _value(value: object) -> object:
-    if isinstance(value, dt.datetime):
-        return _time(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+def _iso(column: str) -> pl.Expr:
+    """ISO 8601 in UTC with a Z, as the API writes times (fractions only when there are)."""
+    return pl.col(column).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")
 
 
 def _time(value: dt.datetime | None) -> str | None:
