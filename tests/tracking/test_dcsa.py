@@ -207,6 +207,17 @@ def test_mapping_of_single_events() -> None:
     assert [(r["vin"], r["code"], r["node"], r["event_time"]) for r in records] == [
         (VIN_A, "DEPARTED", "NL_RTM", "2025-06-21T22:30:00+00:00")
     ]
+    # A gate-out is a departure by land; an equipment event's place is its eventLocation.
+    records, problems = mapped(
+        event(
+            eventType="EQUIPMENT",
+            transportEventTypeCode=None,
+            equipmentEventTypeCode="GTOT",
+            eventLocation={"UNLocationCode": "NLRTM"},
+            transportCall={"transportCallID": "1", "UNLocationCode": "CNSHA", "facilityCode": "X"},
+        )
+    )
+    assert problems == [] and [(r["code"], r["node"]) for r in records] == [("DEPARTED", "NL_RTM")]
     # Laem Chabang's code (THLCH) is not its node id (TH_LCB): the built-in table has it.
     records, _ = mapped(event(transportCall={"transportCallID": "1", "UNLocationCode": "thlch"}))
     assert records[0]["node"] == "TH_LCB"
@@ -241,6 +252,11 @@ def test_mapping_of_single_events() -> None:
         ("warning", 1),
         ("warning", 2),
     ]
+
+
+def test_an_empty_array_stores_nothing(voyage: Engine) -> None:
+    report = import_file(voyage, "empty.json", b"[]")
+    assert (report.events, report.milestones, report.ingest.stored) == (0, 0, 0)
 
 
 def test_links_and_locations_files_report_their_rows() -> None:
