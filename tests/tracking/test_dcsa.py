@@ -232,7 +232,7 @@ def test_mapping_of_single_events() -> None:
     assert [(p.row, p.field, p.value, p.message) for p in problems] == [
         (1, None, None, "an event is a JSON object, not str"),
         (2, "eventDateTime", "2025-06-22T06:30:00", "not ISO 8601 with an offset"),
-        (3, "equipmentEventTypeCode", "XXXX", "not a EQUIPMENT event code"),
+        (3, "equipmentEventTypeCode", "XXXX", "unknown EQUIPMENT event code"),
         (4, "transportCall.UNLocationCode", None, "no UN/LOCODE"),
         (
             5,

@@ -111,7 +111,7 @@ def _map_one(
         return
     if code is None:
         known = TRANSPORT_MILESTONES if kind == "TRANSPORT" else EQUIPMENT_MILESTONES
-        error(code_field, raw_code, f"not a {kind} event code", f"use {', '.join(known)}")
+        error(code_field, raw_code, f"unknown {kind} event code", f"use {', '.join(known)}")
     at = _time(item.get("eventDateTime"))
     if at is None:
         message = "missing" if item.get("eventDateTime") is None else "not ISO 8601 with an offset"
