@@ -73,6 +73,12 @@ class LocalPool:
         return [r for r in out if r is not None]
 
 
+def _ray_job(inputs: Inputs, job: Job) -> tuple[str, dict[str, Any]]:
+    import ray
+
+    return ray.get_runtime_context().get_node_id(), run_job(inputs, job)
+
+
 class RayExecutor:
     """Ray tasks, one per job, on a running cluster (address "auto" or HOST:PORT) or on a
     local one Ray starts for the run (address None). The shared inputs go to the object
@@ -82,6 +88,7 @@ class RayExecutor:
         self.address = address
         self.num_cpus = num_cpus
         self.name = f"ray:{address or 'local'}"
+        self.nodes_used: set[str] = set()  # the Ray node ids that ran a job of the last run
 
     def run(
         self, inputs: Inputs, jobs: Sequence[Job], on_done: Done | None = None
@@ -105,7 +112,7 @@ class RayExecutor:
                     hint="start one with `ray start --head` (see README: Scenarios on a Ray cluster) or use --executor local",
                 ) from None
         try:
-            task = ray.remote(num_cpus=1)(run_job)
+            task = ray.remote(num_cpus=1)(_ray_job)
             shared = ray.put(inputs)
             refs = [task.remote(shared, job) for job in jobs]
             index = {ref: i for i, ref in enumerate(refs)}
@@ -115,7 +122,8 @@ class RayExecutor:
                 ready, waiting = ray.wait(waiting, num_returns=1)
                 for ref in ready:
                     i = index[ref]
-                    out[i] = ray.get(ref)
+                    node, out[i] = ray.get(ref)
+                    self.nodes_used.add(node)
                     if on_done:
                         on_done(jobs[i], out[i])  # type: ignore[arg-type]
             return [r for r in out if r is not None]
