@@ -406,3 +406,13 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return None if value is None else _aware(value)
+
+
+def learned_lane_transits(session: Session, org_id: str) -> dict[str, tuple[float, float]]:
+    """Each lane's learned transit, departed to arrived, as (median_hours, p90_hours): what
+    the ETA uses, for the lanes with enough completed legs (see tracking.learn)."""
+    model = repository.transit_model(session, org_id).filter(pl.col("kind") == "lane")
+    return {
+        row["key"]: (float(row["median_hours"]), float(row["p90_hours"]))
+        for row in model.iter_rows(named=True)
+    }
