@@ -10,6 +10,8 @@ to a node through its UN/LOCODE (see Locations).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,8 +66,17 @@ def map_events(
 ) -> Mapped:
     """Every DCSA event checked and mapped; nothing stops at the first problem."""
     mapped = Mapped()
+    places: dict[tuple[str, str], tuple[str | None, str]] = {}
+
+    def resolve(code: str, facility: str) -> tuple[str | None, str]:
+        # A file names few places many times: each is looked up once.
+        key = (code, facility)
+        if key not in places:
+            places[key] = locations.resolve(code, facility, nodes)
+        return places[key]
+
     for number, item in enumerate(items, start=1):
-        _map_one(mapped, number, item, file, locations, nodes, links)
+        _map_one(mapped, number, item, file, resolve, links)
     return mapped
 
 
@@ -74,8 +85,7 @@ def _map_one(
     number: int,
     item: Any,
     file: str,
-    locations: Locations,
-    nodes: set[str],
+    resolve: Callable[[str, str], tuple[str | None, str]],
     links: dict[str, set[str]],
 ) -> None:
     def error(path: str | None, value: object, message: str, hint: str = FIX) -> None:
@@ -126,7 +136,7 @@ def _map_one(
     elif not LOCODE_FORM.match(unlocode):
         error(location_field, unlocode, "not a UN/LOCODE", "five characters, e.g. CNSHA")
     else:
-        node, why = locations.resolve(unlocode, facility, nodes)
+        node, why = resolve(unlocode, facility)
         if node is None:
             error(location_field, unlocode, why, "add a row to a locations file (--locations)")
     vins, tie_field, tie_value = vins_of(item, kind, links)
@@ -211,8 +221,11 @@ def vins_of(
 def _time(value: object) -> str | None:
     """ISO 8601 with an offset, as UTC text ingest reads (to the second: carexport keeps
     event times to the second); None if it is not one."""
-    if not isinstance(value, str):
-        return None
+    return _utc_text(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=100_000)  # the events of one vessel call share their times
+def _utc_text(value: str) -> str | None:
     try:
         parsed = dt.datetime.fromisoformat(value.strip())
     except ValueError:
