@@ -1,4 +1,5 @@
-"""carexport events: import milestone events (CSV or JSON lines)."""
+"""carexport events: import milestone events (CSV, JSON lines, DCSA Track & Trace), export
+the event feed, simulate, learn; and carexport exceptions."""
 
 from __future__ import annotations
 
