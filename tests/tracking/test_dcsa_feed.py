@@ -140,3 +140,9 @@ def test_cli_import_dcsa_and_export(cli_world: Path) -> None:
     assert "LC9012008VC000099" in str(unknown.exception)
     not_there = cli("events", "import-dcsa", cli_world / "nope.json", code=2)
     assert "does not exist" in not_there.output
+    latin = cli_world / "links.csv"
+    latin.write_bytes("reference,vin\nABC\xe9,LC9012007VC000011\n".encode("latin-1"))
+    bad_links = cli(
+        "events", "import-dcsa", DATA / "transport_events.json", "--links", latin, code=1
+    )
+    assert "not UTF-8" in bad_links.output and "nothing stored" in bad_links.output
