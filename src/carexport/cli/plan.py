@@ -14,13 +14,23 @@ from carexport.cli.render import console
 from carexport.config import get_settings
 
 if TYPE_CHECKING:
+    from carexport.planning.problem import PlanningProblem, PlanParameters
     from carexport.planning.result import PlanResult
+    from carexport.plans.service import Replanning
 
 
 def plan_command(
     orders: Path | None = typer.Option(None, help="Order file (.csv, .xlsx, .json)."),
     vehicles: Path | None = typer.Option(None, help="VIN list for the order file."),
-    from_db: bool = typer.Option(False, "--from-db", help="Plan the orders in the database."),
+    from_db: bool = typer.Option(
+        False,
+        "--from-db",
+        help="Plan the orders in the database; with a stored plan, re-plan it: what has "
+        "departed (before --start, or by the tracked events) stays, the rest is re-planned.",
+    ),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="With --from-db: plan every vehicle afresh from its plant."
+    ),
     network: Path | None = typer.Option(
         None, help="Network dataset folder (default: built-in; with --from-db: the database's)."
     ),
@@ -53,11 +63,6 @@ def plan_command(
         )
     if method not in ("optimal", "greedy"):
         raise CarexportError(f"unknown method {method!r}", hint="use optimal or greedy")
-    snapshot, vehicle_frame = (
-        _from_db(org or get_settings().org_id)
-        if from_db
-        else _from_files(orders, vehicles, network)  # type: ignore[arg-type]
-    )
     params = PlanParameters(
         start=start,
         horizon_days=horizon,
@@ -66,9 +71,23 @@ def plan_command(
         time_limit_s=time_limit,
         method="greedy" if method == "greedy" else "optimal",
     )
-    problem = PlanningProblem(snapshot, vehicle_frame, params)
-    with console.status(f"planning {vehicle_frame.height:,} vehicles ({method})"):
-        result = plan(problem)
+    org_id = org or get_settings().org_id
+    replanning = _replanning(org_id, params) if from_db and not fresh else None
+    if replanning is not None:
+        problem = replanning.problem
+    elif from_db:
+        problem = _from_db(org_id, params)
+    else:
+        snapshot, vehicle_frame = _from_files(orders, vehicles, network)  # type: ignore[arg-type]
+        problem = PlanningProblem(snapshot, vehicle_frame, params)
+    label = "re-planning" if replanning is not None else "planning"
+    with console.status(f"{label} {problem.vehicles.height:,} vehicles ({method})"):
+        if replanning is not None:
+            from carexport.plans.service import replan
+
+            result = replan(replanning)
+        else:
+            result = plan(problem)
     baseline = None
     if compare and method == "optimal":
         from dataclasses import replace
@@ -76,18 +95,34 @@ def plan_command(
         with console.status("planning the greedy baseline"):
             baseline = plan(replace(problem, parameters=replace(params, method="greedy")))
     extra: dict[str, object] = {"baseline": baseline.summary()} if baseline else {}
+    if replanning is not None:
+        extra["replan"] = {
+            "previous_plan_id": replanning.previous_plan_id,
+            **replanning.split.summary(),
+        }
     if from_db:
         from carexport.cli.context import session_scope
-        from carexport.plans.service import record_baseline, store_plan
+        from carexport.plans.service import record_baseline, store_plan, store_replan
 
         with session_scope() as session:
-            org_id = org or get_settings().org_id
-            plan_id = store_plan(session, org_id, result, params, snapshot)
+            plan_id = (
+                store_replan(session, org_id, result, params, replanning)
+                if replanning is not None
+                else store_plan(session, org_id, result, params, problem.network)
+            )
             if baseline is not None:  # so the dashboard shows the plan against it
                 record_baseline(session, org_id, plan_id, baseline)
             extra["plan_id"] = plan_id
     written = write_plan(result, out, extra=extra)
     print_plan_summary(result, baseline)
+    if replanning is not None:
+        done = replanning.split.summary()
+        console.print(
+            f"re-planned from plan {replanning.previous_plan_id}: {done['fixed_legs']:,} legs "
+            f"fixed (departed), {done['vehicles_done']:,} vehicles done on them, "
+            f"{done['vehicles_replanned_en_route']:,} re-planned from where they are, "
+            f"{done['vehicles_replanned']:,} re-planned in all"
+        )
     if from_db:
         console.print(f"stored as plan version {extra['plan_id']}")
     console.print("wrote " + ", ".join(str(p) for p in written))
@@ -116,15 +151,20 @@ def _from_files(orders: Path, vehicles: Path | None, network: Path | None):  # t
     )
 
 
-def _from_db(org_id: str):  # type: ignore[no-untyped-def]
+def _from_db(org_id: str, params: PlanParameters) -> PlanningProblem:
     from carexport.cli.context import session_scope
-    from carexport.planning.problem import PlanParameters
     from carexport.plans.service import problem_from_db
 
     with session_scope() as session:
-        # Parameters are set later; the problem is rebuilt with them.
-        problem = problem_from_db(session, org_id, PlanParameters(start=dt.date.today()))
-    return problem.network, problem.vehicles
+        return problem_from_db(session, org_id, params)
+
+
+def _replanning(org_id: str, params: PlanParameters) -> Replanning | None:
+    from carexport.cli.context import session_scope
+    from carexport.plans.service import replanning
+
+    with session_scope() as session:
+        return replanning(session, org_id, params)
 
 
 def print_plan_summary(result: PlanResult, baseline: PlanResult | None = None) -> None:

@@ -66,6 +66,16 @@ class Expanded:
     commodities: list[Commodity]
     vehicles: pl.DataFrame  # the problem's vehicles with day numbers and commodity index
     outside_horizon: pl.DataFrame  # vehicles that cannot start within the horizon
+    reserved: dict[tuple[int, int], float]  # (lane, day) -> slots held by fixed legs
+
+    def residual(self) -> dict[tuple[int, int], float]:
+        """Slots left on each departure before this plan loads any (missing: all of them),
+        for the first-fit searches (greedy, repair)."""
+        capacity = self.lanes.capacity_slots
+        return {
+            (lane, day): max(0.0, float(capacity[lane]) - slots)
+            for (lane, day), slots in self.reserved.items()
+        }
 
 
 def expand(problem: PlanningProblem) -> Expanded:
@@ -199,7 +209,24 @@ def expand(problem: PlanningProblem) -> Expanded:
         commodities,
         vehicles,
         outside,
+        _reserved(problem, lanes),
     )
+
+
+def _reserved(problem: PlanningProblem, lanes: LaneData) -> dict[tuple[int, int], float]:
+    if problem.reserved is None or problem.reserved.is_empty():
+        return {}
+    index = {lane_id: i for i, lane_id in enumerate(lanes.ids)}
+    start = problem.parameters.start
+    held = (
+        problem.reserved.with_columns(
+            (pl.col("depart_date") - pl.lit(start)).dt.total_days().alias("day")
+        )
+        .filter(pl.col("day") >= 0, pl.col("lane_id").is_in(list(index)))
+        .group_by("lane_id", "day")
+        .agg(pl.col("slots").sum())
+    )
+    return {(index[lane_id], int(day)): float(slots) for lane_id, day, slots in held.rows()}
 
 
 def lane_days(lanes: LaneData, handling: np.ndarray, lane: int) -> float:

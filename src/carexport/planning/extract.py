@@ -193,7 +193,7 @@ def assign(
             queue.append((int(row), path_of[key]))
     # Fill departures in order of first departure; overflow goes to repair.
     capacity = ex.lanes.capacity_slots
-    residual: dict[tuple[int, int], float] = {}
+    residual = ex.residual()
     # Smaller vehicles first on each departure, so a big one, not two small ones, overflows.
     queue.sort(
         key=lambda item: (

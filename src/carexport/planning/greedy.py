@@ -15,7 +15,7 @@ def greedy(ex: Expanded) -> tuple[list[Path], np.ndarray]:
     router = Router(ex)
     capacity = ex.lanes.capacity_slots
     destinations = {c.index: c.destinations for c in ex.commodities}
-    residual: dict[tuple[int, int], float] = {}
+    residual = ex.residual()
     paths: list[Path] = []
     path_of: dict[tuple[int, int, bool, Itinerary], int] = {}
     assignment = np.full(ex.vehicles.height, -1, dtype=np.int64)

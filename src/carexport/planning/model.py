@@ -340,8 +340,17 @@ def build(ex: Expanded) -> Model:
         if len(all_x)
         else (np.zeros((0, 2), dtype=np.int64), np.array([], dtype=np.int64))
     )
+    # Slots that fixed legs of a re-plan already hold (none in a fresh plan).
+    held = (
+        np.array([ex.reserved.get((int(a), int(d)), 0.0) for a, d in departures])
+        if ex.reserved
+        else np.zeros(len(departures))
+    )
     capacity_rows = new_rows(
-        CAPACITY, departures[:, 0], departures[:, 1], lanes.capacity_slots[departures[:, 0]]
+        CAPACITY,
+        departures[:, 0],
+        departures[:, 1],
+        np.maximum(0.0, lanes.capacity_slots[departures[:, 0]] - held),
     )
     entries.add(
         capacity_rows[np.asarray(which).ravel()],

@@ -14,6 +14,9 @@ count), with these columns:
 | destination_country | str | the market; arrival at any of its destination nodes delivers it |
 | due_date | date | lateness is charged per day after this at the destination |
 | priority | int | 1 (most urgent) to 5; scales the lateness penalty |
+
+A re-plan also gives `reserved` (lane_id, depart_date, slots): slots of departures that
+vehicles outside the problem already hold (their legs are fixed), so the plan leaves them.
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ class PlanningProblem:
     parameters: PlanParameters
     name: str = "plan"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    reserved: pl.DataFrame | None = None
 
     def __post_init__(self) -> None:
         missing = [c for c in VEHICLE_COLUMNS if c not in self.vehicles.columns]

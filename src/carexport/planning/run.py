@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import polars as pl
+
 from carexport.errors import InvalidInput
 from carexport.planning.check import check, errors
 from carexport.planning.expand import expand
@@ -14,12 +16,27 @@ from carexport.planning.model import build
 from carexport.planning.problem import PlanningProblem
 from carexport.planning.result import PlanResult, evaluate
 from carexport.planning.solve import SolveOptions, solve
+from carexport.planning.warm import from_legs
 
 
-def plan(problem: PlanningProblem) -> PlanResult:
+def plan(
+    problem: PlanningProblem,
+    options: SolveOptions | None = None,
+    *,
+    previous_legs: pl.DataFrame | None = None,
+) -> PlanResult:
     """The plan of a problem; InvalidInput with every located problem if check() finds
-    errors (nothing is built then), its warnings in the result otherwise."""
+    errors (nothing is built then), its warnings in the result otherwise.
+
+    options are the solver's (time limit, threads, seed, method); without them they
+    come from the problem's parameters, as before. previous_legs (vin, lane_id,
+    depart_date), a known plan's legs such as last week's, are the solver's starting
+    point; they change how fast the optimum is found, not which."""
     params = problem.parameters
+    if options is None:
+        options = SolveOptions(
+            time_limit_s=params.time_limit_s, threads=params.threads, seed=params.seed
+        )
     times: dict[str, float] = {}
     started = time.perf_counter()
     found = check(problem)
@@ -44,12 +61,12 @@ def plan(problem: PlanningProblem) -> PlanResult:
     else:
         model = build(ex)
         times["build"] = model.build_s
-        solution = solve(
-            model,
-            SolveOptions(
-                time_limit_s=params.time_limit_s, threads=params.threads, seed=params.seed
-            ),
-        )
+        start = None
+        if previous_legs is not None:
+            t = time.perf_counter()
+            start = from_legs(ex, model, previous_legs)
+            times["warm_start"] = time.perf_counter() - t
+        solution = solve(model, options, start)
         times["solve"] = solution.solve_s
         t = time.perf_counter()
         flows = decompose(ex, model, solution)

@@ -49,7 +49,9 @@ def _quiet_stdout() -> Iterator[None]:
             os.close(saved)
 
 
-def solve(model: Model, options: SolveOptions) -> Solution:
+def solve(model: Model, options: SolveOptions, start: np.ndarray | None = None) -> Solution:
+    """Solve the LP; start (one value per column) is a starting point for the simplex,
+    as a warm start: it changes the time to the optimum, not the optimum."""
     import highspy
 
     started = time.perf_counter()
@@ -74,6 +76,11 @@ def solve(model: Model, options: SolveOptions) -> Solution:
     lp.a_matrix_.index_ = model.matrix.indices
     lp.a_matrix_.value_ = model.matrix.data
     highs.passModel(lp)
+    if start is not None:
+        point = highspy.HighsSolution()
+        point.col_value = start
+        point.value_valid = True
+        highs.setSolution(point)
     highs.run()
     status = highs.getModelStatus()
     solution = highs.getSolution()

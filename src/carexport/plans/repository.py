@@ -203,3 +203,27 @@ def departure_legs(
             .order_by(PlanLegRow.order_id, PlanLegRow.vin)
         )
     )
+
+
+LEG_SCHEMA = {
+    "order_id": pl.String,
+    "vin": pl.String,
+    "leg": pl.Int64,
+    "lane_id": pl.String,
+    "from_node": pl.String,
+    "to_node": pl.String,
+    "mode": pl.String,
+    "depart_date": pl.Date,
+    "arrive_date": pl.Date,
+}
+
+
+def all_legs(session: Session, org_id: str, plan_id: str) -> pl.DataFrame:
+    """Every leg of a plan as a frame (LEG_SCHEMA), by VIN and leg: one select, no ORM
+    objects (a plan of a quarter has some 400k legs)."""
+    rows = session.execute(
+        select(*(getattr(PlanLegRow, c) for c in LEG_SCHEMA))
+        .where(PlanLegRow.org_id == org_id, PlanLegRow.plan_id == plan_id)
+        .order_by(PlanLegRow.vin, PlanLegRow.leg)
+    ).all()
+    return pl.DataFrame([tuple(r) for r in rows], orient="row", schema=LEG_SCHEMA)

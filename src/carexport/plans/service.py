@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 import uuid
 
 import polars as pl
@@ -16,8 +17,11 @@ from carexport.orders import service as orders_service
 from carexport.planning.problem import PlanningProblem, PlanParameters, vehicles_from_orders
 from carexport.planning.result import PlanResult
 from carexport.planning.run import plan
+from carexport.planning.solve import SolveOptions
 from carexport.plans import repository
+from carexport.plans.replan import Replan, merge, split
 from carexport.plans.tables import PlanOrderRow, PlanVersionRow
+from carexport.tracking import service as tracking_service
 from carexport.tracking.milestones import expected_milestones, pack
 from carexport.tracking.service import refresh_etas, store_plan_milestones
 
@@ -88,9 +92,80 @@ def store_plan(
 
 
 def plan_and_store(session: Session, org_id: str, params: PlanParameters) -> tuple[str, PlanResult]:
+    """A fresh plan of every vehicle from its plant, stored as a new version."""
     problem = problem_from_db(session, org_id, params)
     result = plan(problem)
     return store_plan(session, org_id, result, params, problem.network), result
+
+
+@dataclasses.dataclass(frozen=True)
+class Replanning:
+    """A re-plan read from the database: the problem of what is still to plan (vehicles
+    where they are, departures' slots held by fixed legs reserved), and the split."""
+
+    problem: PlanningProblem
+    split: Replan
+    previous_plan_id: str
+
+
+def replanning(session: Session, org_id: str, params: PlanParameters) -> Replanning | None:
+    """The re-plan from params.start of the organisation's current plan (None if it has
+    none): fixed what has departed by then or by the vehicles' tracked statuses."""
+    previous = repository.latest_version(session, org_id)
+    if previous is None:
+        return None
+    problem = problem_from_db(session, org_id, params)
+    found = split(
+        problem.vehicles,
+        repository.all_legs(session, org_id, previous.id),
+        tracking_service.current_statuses(session, org_id),
+        params.start,
+        problem.network,
+    )
+    return Replanning(
+        dataclasses.replace(problem, vehicles=found.vehicles, reserved=found.reserved),
+        found,
+        previous.id,
+    )
+
+
+def replan(replanning: Replanning, options: SolveOptions | None = None) -> PlanResult:
+    """Plan what is still to plan, starting the solver from the previous plan's legs, and
+    merge it with the fixed legs into one whole plan (plans.replan.merge)."""
+    started = time.perf_counter()
+    result = plan(replanning.problem, options, previous_legs=replanning.split.warm_legs)
+    merged = merge(replanning.split, result, replanning.problem.network)
+    merged.runtime_s = {**result.runtime_s, "total": time.perf_counter() - started}
+    return merged
+
+
+def replan_and_store(
+    session: Session, org_id: str, params: PlanParameters
+) -> tuple[str, PlanResult, Replanning]:
+    """Re-plan the current plan (plans.replan) and store the whole plan as a new version;
+    without a current plan there is nothing to re-plan (NotFound)."""
+    found = replanning(session, org_id, params)
+    if found is None:
+        raise NotFound(
+            f"organisation {org_id!r} has no stored plan to re-plan",
+            hint="make one first: carexport plan --from-db --fresh --start DATE --out DIR",
+        )
+    result = replan(found)
+    return store_replan(session, org_id, result, params, found), result, found
+
+
+def store_replan(
+    session: Session, org_id: str, result: PlanResult, params: PlanParameters, found: Replanning
+) -> str:
+    """Store a merged re-plan; its summary says what was fixed and what it re-planned."""
+    plan_id = store_plan(session, org_id, result, params, found.problem.network)
+    version = repository.get_version(session, org_id, plan_id)
+    if version is not None:
+        version.summary = {
+            **version.summary,
+            "replan": {"previous_plan_id": found.previous_plan_id, **found.split.summary()},
+        }
+    return plan_id
 
 
 @dataclasses.dataclass(frozen=True)
