@@ -49,11 +49,18 @@ def plan_command(
         ..., help="Folder for plan.json, legs.csv, load_lists.csv, orders.csv."
     ),
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
+    dump_lp: Path | None = typer.Option(
+        None,
+        "--dump-lp",
+        help="Also write the LP (CPLEX LP format) to this file, every row and column named "
+        "by what it stands for: cap(LANE,dDAY), x(COMMODITY,LANE,dDAY,dARRIVAL), ...",
+    ),
 ) -> None:
     """Plan every vehicle: which departure of which lane, at least cost, explained."""
     from carexport.errors import CarexportError
     from carexport.planning.problem import PlanningProblem, PlanParameters
     from carexport.planning.run import plan
+    from carexport.planning.solve import SolveOptions
     from carexport.plans.files import write_plan
 
     if from_db == (orders is not None):
@@ -71,6 +78,9 @@ def plan_command(
         time_limit_s=time_limit,
         method="greedy" if method == "greedy" else "optimal",
     )
+    options = SolveOptions(
+        time_limit_s=time_limit, lp_file=None if dump_lp is None else str(dump_lp)
+    )
     org_id = org or get_settings().org_id
     replanning = _replanning(org_id, params) if from_db and not fresh else None
     if replanning is not None:
@@ -85,9 +95,9 @@ def plan_command(
         if replanning is not None:
             from carexport.plans.service import replan
 
-            result = replan(replanning)
+            result = replan(replanning, options)
         else:
-            result = plan(problem)
+            result = plan(problem, options)
     baseline = None
     if compare and method == "optimal":
         from dataclasses import replace
@@ -125,6 +135,8 @@ def plan_command(
         )
     if from_db:
         console.print(f"stored as plan version {extra['plan_id']}")
+    if dump_lp is not None and method == "optimal":
+        written.append(dump_lp)
     console.print("wrote " + ", ".join(str(p) for p in written))
 
 

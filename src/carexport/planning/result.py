@@ -45,8 +45,11 @@ class Path:
     itinerary: Itinerary
 
 
-@dataclass
+@dataclass(frozen=True)
 class PlanResult:
+    """A plan, frozen: what plan() returns never changes after (dataclasses.replace
+    makes a changed copy)."""
+
     method: str
     status: str
     objective_usd: float

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import polars as pl
 
@@ -91,9 +92,8 @@ def plan(
                 "commodities": len(ex.commodities),
             },
         )
-    result.warnings = found
     t = time.perf_counter()
-    result.orders = explain(ex, result)
+    orders = explain(ex, result)
     times["explain"] = time.perf_counter() - t
     times["total"] = time.perf_counter() - started
-    return result
+    return replace(result, warnings=found, orders=orders)

@@ -12,10 +12,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from carexport.planning.model import Model
+
+if TYPE_CHECKING:
+    import highspy
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,8 @@ class SolveOptions:
     threads: int = 1
     seed: int = 0
     method: str = "simplex"  # HiGHS 'solver' option: simplex, ipm, choose
+    lp_file: str | None = None  # write the model here, every row and column named
+    highs_options: tuple[tuple[str, bool | int | float | str], ...] = ()  # other HiGHS options
 
 
 @dataclass(frozen=True)
@@ -49,19 +56,18 @@ def _quiet_stdout() -> Iterator[None]:
             os.close(saved)
 
 
-def solve(model: Model, options: SolveOptions, start: np.ndarray | None = None) -> Solution:
-    """Solve the LP; start (one value per column) is a starting point for the simplex,
-    as a warm start: it changes the time to the optimum, not the optimum."""
+def highs_for(
+    model: Model,
+    *,
+    col_names: list[str] | None = None,
+    row_names: list[str] | None = None,
+) -> highspy.Highs:
+    """A quiet HiGHS holding the model whole (names only for writing it out)."""
     import highspy
 
-    started = time.perf_counter()
     with _quiet_stdout():  # HiGHS prints a banner when created, before options apply
         highs = highspy.Highs()  # type: ignore[no-untyped-call]
     highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("time_limit", float(options.time_limit_s))
-    highs.setOptionValue("threads", int(options.threads))
-    highs.setOptionValue("random_seed", int(options.seed))
-    highs.setOptionValue("solver", options.method)
     lp = highspy.HighsLp()
     n_rows, n_cols = model.shape
     lp.num_col_ = n_cols
@@ -71,11 +77,34 @@ def solve(model: Model, options: SolveOptions, start: np.ndarray | None = None) 
     lp.col_upper_ = np.full(n_cols, highspy.kHighsInf)
     lp.row_lower_ = np.where(np.isfinite(model.row_lower), model.row_lower, -highspy.kHighsInf)
     lp.row_upper_ = np.where(np.isfinite(model.row_upper), model.row_upper, highspy.kHighsInf)
+    lp.offset_ = model.constant_usd
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = model.matrix.indptr
     lp.a_matrix_.index_ = model.matrix.indices
     lp.a_matrix_.value_ = model.matrix.data
+    if col_names is not None and row_names is not None:
+        lp.col_names_ = col_names
+        lp.row_names_ = row_names
     highs.passModel(lp)
+    return highs
+
+
+def solve(model: Model, options: SolveOptions, start: np.ndarray | None = None) -> Solution:
+    """Solve the LP; start (one value per column) is a starting point for the simplex,
+    as a warm start: it changes the time to the optimum, not the optimum."""
+    import highspy
+
+    started = time.perf_counter()
+    if options.lp_file is not None:
+        model.write_lp(Path(options.lp_file))
+    highs = highs_for(model)
+    highs.setOptionValue("time_limit", float(options.time_limit_s))
+    highs.setOptionValue("threads", int(options.threads))
+    highs.setOptionValue("random_seed", int(options.seed))
+    highs.setOptionValue("solver", options.method)
+    for name, value in options.highs_options:
+        highs.setOptionValue(name, value)
+    n_rows, n_cols = model.shape
     if start is not None:
         point = highspy.HighsSolution()
         point.col_value = start
@@ -87,7 +116,7 @@ def solve(model: Model, options: SolveOptions, start: np.ndarray | None = None) 
     optimal = status == highspy.HighsModelStatus.kOptimal
     values = np.asarray(solution.col_value) if solution.value_valid else np.zeros(n_cols)
     duals = np.asarray(solution.row_dual) if solution.dual_valid else np.zeros(n_rows)
-    objective = float(highs.getInfo().objective_function_value) + model.constant_usd
+    objective = float(highs.getInfo().objective_function_value)  # offset included
     return Solution(
         status=highs.modelStatusToString(status),
         optimal=optimal,

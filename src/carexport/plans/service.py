@@ -135,8 +135,8 @@ def replan(replanning: Replanning, options: SolveOptions | None = None) -> PlanR
     started = time.perf_counter()
     result = plan(replanning.problem, options, previous_legs=replanning.split.warm_legs)
     merged = merge(replanning.split, result, replanning.problem.network)
-    merged.runtime_s = {**result.runtime_s, "total": time.perf_counter() - started}
-    return merged
+    total = time.perf_counter() - started
+    return dataclasses.replace(merged, runtime_s={**result.runtime_s, "total": total})
 
 
 def replan_and_store(
