@@ -25,11 +25,13 @@ ALLOWED: dict[str, set[str]] = {
     "kpi": BASE | {"db", "network", "orders", "plans", "tracking"},
     # Re-plans perturbed copies of the network and order book; reads transit history.
     "scenarios": BASE | {"db", "network", "orders", "planning", "plans", "tracking"},
+    # Who may do what; reads no other domain (the edge enforces it on every route).
+    "access": BASE | {"db"},
     # The edge: thin shells over the services above.
-    "api": CORE | {"web"},  # the app serves the dashboard too
+    "api": CORE | {"web", "access"},  # the app serves the dashboard too
     # The dashboard: pages over the same services the API uses, and its dependencies.
-    "web": CORE | {"api"},
-    "cli": CORE | {"api", "web"},  # serve runs the app
+    "web": CORE | {"api", "access"},
+    "cli": CORE | {"api", "web", "access"},  # serve runs the app
 }
 # A domain's HTTP layer may also use the API's shared parts (session and organisation
 # dependencies, the error and problem shapes).
@@ -44,7 +46,7 @@ ALLOWED_VIOLATIONS: dict[tuple[str, str], str] = {
     # By design: the registry imports every table so that Alembic and create_all see them.
     **{
         ("carexport.db.models_registry", f"carexport.{domain}.tables"): "the table registry"
-        for domain in ("network", "orders", "plans", "tracking", "scenarios")
+        for domain in ("access", "network", "orders", "plans", "tracking", "scenarios")
     },
 }
 
