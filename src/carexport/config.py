@@ -18,6 +18,15 @@ class Settings(BaseSettings):
     org_id: str = "demo"
     """The organisation (carmaker or logistics partner) that CLI commands act for."""
 
+    max_upload_bytes: int = 60 * 1024 * 1024
+    """Largest request body of a file upload (multipart) the server accepts (413 beyond)."""
+
+    max_json_bytes: int = 20 * 1024 * 1024
+    """Largest other request body (a JSON batch of orders or events) accepted (413 beyond)."""
+
+    login_failures_allowed: int = 10
+    """Failed logins allowed per user name and client address in 15 minutes (429 beyond)."""
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

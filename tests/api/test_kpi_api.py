@@ -9,11 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from carexport.api.app import create_app
-from carexport.config import Settings
 from carexport.db.session import unit_of_work
 from carexport.network.dataset import builtin_folder
 from carexport.network.service import load_dataset
+from tests.clients import client_for
 
 COMTRADE = Path(__file__).parents[1] / "data" / "comtrade"
 
@@ -22,8 +21,7 @@ COMTRADE = Path(__file__).parents[1] / "data" / "comtrade"
 def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
     with unit_of_work(engine) as session:
         load_dataset(session, "acme", builtin_folder())
-    app = create_app(Settings(database_url=database_url, org_id="acme"))
-    with TestClient(app) as test_client:
+    with client_for(database_url, "acme") as test_client:
         yield test_client
 
 

@@ -10,13 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from carexport.api.app import create_app
-from carexport.config import Settings
 from carexport.db.session import unit_of_work
 from carexport.network.dataset import builtin_folder
 from carexport.network.service import load_dataset
 from carexport.orders.tables import OrderRow, VehicleRow
 from carexport.orders.vin import with_check_digit
+from tests.clients import client_for
 
 
 def order(order_id: str, **changes: Any) -> dict[str, Any]:
@@ -42,8 +41,7 @@ VIN_B = with_check_digit("LC9012008VC000002")
 def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
     with unit_of_work(engine) as session:
         load_dataset(session, "acme", builtin_folder())
-    app = create_app(Settings(database_url=database_url, org_id="acme"))
-    with TestClient(app) as test_client:
+    with client_for(database_url, "acme") as test_client:
         yield test_client
 
 

@@ -9,18 +9,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from carexport.api.app import create_app
-from carexport.config import Settings
 from carexport.db.session import unit_of_work
 from carexport.network.dataset import builtin_folder
 from carexport.network.service import load_dataset
+from tests.clients import client_for
 
 
 @pytest.fixture
 def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
     with unit_of_work(engine) as session:
         load_dataset(session, "acme", builtin_folder())
-    with TestClient(create_app(Settings(database_url=database_url, org_id="acme"))) as c:
+    with client_for(database_url, "acme") as c:
         yield c
 
 

@@ -57,10 +57,7 @@ def test_eta_follows_the_observed_delay(loaded: Engine) -> None:
 
 
 def test_vehicle_detail_and_list(loaded: Engine, database_url: str) -> None:
-    from fastapi.testclient import TestClient
-
-    from carexport.api.app import create_app
-    from carexport.config import Settings
+    from tests.clients import client_for
 
     with unit_of_work(loaded) as session:
         plan_and_store(session, ORG, PlanParameters(start=dt.date(2027, 1, 4), horizon_days=60))
@@ -72,7 +69,7 @@ def test_vehicle_detail_and_list(loaded: Engine, database_url: str) -> None:
     }
     with unit_of_work(loaded) as session:
         ingest(session, ORG, raw_frame([release]), source="test", now=NOW)
-    with TestClient(create_app(Settings(database_url=database_url, org_id=ORG))) as client:
+    with client_for(database_url, ORG) as client:
         detail = client.get(f"/vehicles/{VIN_A}").json()
         assert detail["status"] == "at_plant"
         first, second = detail["itinerary"][:2]

@@ -184,13 +184,9 @@ def test_status_does_not_depend_on_event_order(
 
 
 def test_events_api_and_vehicle_status(loaded: Engine, database_url: str) -> None:
-    from fastapi.testclient import TestClient
+    from tests.clients import client_for
 
-    from carexport.api.app import create_app
-    from carexport.config import Settings
-
-    app = create_app(Settings(database_url=database_url, org_id=ORG))
-    with TestClient(app) as client:
+    with client_for(database_url, ORG) as client:
         # The API checks against the real clock: send the journey a year earlier.
         past = [{**e, "event_time": e["event_time"].replace("2027-", "2025-")} for e in JOURNEY]
         body = client.post("/events", json={"events": [*past[:3], {"vin": "X"}]}).json()

@@ -14,14 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from carexport.api.app import create_app
-from carexport.config import Settings
 from carexport.db.session import unit_of_work
 from carexport.network.dataset import builtin_folder
 from carexport.network.service import load_dataset, snapshot_of
 from carexport.network.snapshot import NetworkSnapshot
 from carexport.plans import service as plans_service
 from carexport.web.map import lane_points, world_name
+from tests.clients import client_for
 
 ORG = "acme"
 ORDER = {
@@ -89,7 +88,7 @@ def kpi(text: str, name: str) -> str:
 @pytest.fixture
 def app_for(database_url: str):  # type: ignore[no-untyped-def]
     def make() -> TestClient:
-        return TestClient(create_app(Settings(database_url=database_url, org_id=ORG)))
+        return client_for(database_url, ORG)
 
     return make
 

@@ -13,13 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from carexport.api.app import create_app
-from carexport.config import Settings
 from carexport.db.session import unit_of_work
 from carexport.kpi import service as kpi_service
 from carexport.network import service as network_service
 from carexport.network.dataset import builtin_folder
 from carexport.network.service import load_dataset
+from tests.clients import client_for
 
 ORG = "acme"
 HX = {"HX-Request": "true"}
@@ -30,7 +29,7 @@ AS_OF = dt.date(2025, 6, 1)
 def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
     with unit_of_work(engine) as session:
         load_dataset(session, ORG, builtin_folder())
-    with TestClient(create_app(Settings(database_url=database_url, org_id=ORG))) as test_client:
+    with client_for(database_url, ORG) as test_client:
         yield test_client
 
 
@@ -40,7 +39,7 @@ def _rows(html: str, table_id: str, attribute: str) -> list[str]:
 
 
 def test_without_a_network_the_page_says_how_to_load_one(database_url: str) -> None:
-    with TestClient(create_app(Settings(database_url=database_url, org_id="nobody"))) as client:
+    with client_for(database_url, "nobody") as client:
         page = client.get("/ui/network")
         assert page.status_code == 200, page.text
         assert "has no network loaded" in page.text and "carexport network load" in page.text

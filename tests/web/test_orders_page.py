@@ -19,14 +19,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from carexport.api.app import create_app
-from carexport.config import Settings
 from carexport.db.session import unit_of_work
 from carexport.network.dataset import builtin_folder
 from carexport.network.service import load_dataset, snapshot_of
 from carexport.orders import service as orders_service
 from carexport.orders.service import ImportOptions, OrderFilter, import_orders, read_files
 from carexport.web import orders as orders_page
+from tests.clients import client_for, make_user
 
 ORG = "acme"
 DATA = Path(__file__).parents[1] / "data" / "orders"
@@ -148,9 +147,9 @@ def error_fields(html: str) -> list[str]:
 
 
 def make_client(database_url: str, uploads: Path) -> TestClient:
-    app = create_app(Settings(database_url=database_url, org_id=ORG))
-    app.state.order_upload_dir = uploads
-    return TestClient(app)
+    client = client_for(database_url, ORG)
+    client.app.state.order_upload_dir = uploads  # type: ignore[attr-defined]
+    return client
 
 
 @pytest.fixture
@@ -652,15 +651,11 @@ def test_tokens_are_checked_kept_for_one_org_and_expire(
     assert client.post("/ui/orders/upload/short/commit", headers=HTMX).status_code == 422
     unknown = client.post(f"/ui/orders/upload/{'A' * 32}/commit", headers=HTMX)
     assert unknown.status_code == 404 and "upload the file again" in unknown.text
-    # Another organisation does not see the upload.
-    other = client.post(
-        f"/ui/orders/upload/{token}/commit", headers={**HTMX, "X-Org-Id": "someone-else"}
-    )
-    assert other.status_code == 404 and folder.exists()
-    assert (
-        client.get(f"/ui/orders/upload/{token}/report.csv", headers={"X-Org-Id": "x"}).status_code
-        == 404
-    )
+    # Another organisation's user does not see the upload.
+    other = {"Authorization": f"Bearer {make_user(database_url, 'someone-else')[1]}"}
+    refused = client.post(f"/ui/orders/upload/{token}/commit", headers={**HTMX, **other})
+    assert refused.status_code == 404 and folder.exists()
+    assert client.get(f"/ui/orders/upload/{token}/report.csv", headers=other).status_code == 404
     # A staged file changed on the server is refused, not imported.
     (folder / "orders" / "orders.csv").write_bytes(b"order_id\nEVIL\n")
     tampered = client.post(f"/ui/orders/upload/{token}/commit", headers=HTMX)

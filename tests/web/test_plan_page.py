@@ -18,8 +18,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from carexport.api.app import create_app
-from carexport.config import Settings
 from carexport.db.session import unit_of_work
 from carexport.errors import InvalidInput, Problem
 from carexport.network.dataset import builtin_folder
@@ -27,6 +25,7 @@ from carexport.network.service import load_dataset
 from carexport.planning.run import plan as real_planner
 from carexport.plans import service as plans_service
 from carexport.web import plan as plan_page
+from tests.clients import client_for, make_user
 
 ORG = "acme"
 HX = {"HX-Request": "true"}
@@ -69,7 +68,7 @@ FORM = {
 def engine_and_client(engine: Engine, database_url: str) -> Iterator[tuple[Engine, TestClient]]:
     with unit_of_work(engine) as session:
         load_dataset(session, ORG, builtin_folder())
-    with TestClient(create_app(Settings(database_url=database_url, org_id=ORG))) as client:
+    with client_for(database_url, ORG) as client:
         yield engine, client
         # No run may outlive the app (and its engine).
         jobs = plan_page.plan_jobs(client.app)  # type: ignore[arg-type]
@@ -143,7 +142,7 @@ def run_plan(client: TestClient, form: dict[str, str] = FORM) -> str:
     return plan_id
 
 
-def test_empty_store_shows_empty_states_not_errors(client: TestClient) -> None:
+def test_empty_store_shows_empty_states_not_errors(client: TestClient, database_url: str) -> None:
     page = client.get("/ui/plan")
     assert page.status_code == 200
     assert 'data-empty="plan"' in page.text and 'data-empty="network"' not in page.text
@@ -151,7 +150,8 @@ def test_empty_store_shows_empty_states_not_errors(client: TestClient) -> None:
         assert f'<label for="plan-{name}">' in page.text and f'id="plan-{name}"' in page.text
     assert '<label class="check" for="plan-compare">' in page.text
     # An organisation without a network is told how to load one.
-    other = client.get("/ui/plan", headers={"X-Org-Id": "nobody"})
+    nobody = {"Authorization": f"Bearer {make_user(database_url, 'nobody')[1]}"}
+    other = client.get("/ui/plan", headers=nobody)
     assert other.status_code == 200
     assert 'data-empty="network"' in other.text and "carexport network load" in other.text
 
@@ -333,7 +333,7 @@ def blocking_planner(released: threading.Event) -> Callable[[Any], Any]:
 
 
 def test_one_run_at_a_time_per_organisation(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import_book(client)
     released = threading.Event()
@@ -352,9 +352,10 @@ def test_one_run_at_a_time_per_organisation(
     # The page shows the running run too, e.g. after a reload.
     assert f'data-job="{first}"' in client.get("/ui/plan").text
     # Another organisation may plan meanwhile (and is told it has no orders).
-    other = client.post("/ui/plan/run", data=FORM, headers={**HX, "X-Org-Id": "other"})
+    as_other = {"Authorization": f"Bearer {make_user(database_url, 'other')[1]}"}
+    other = client.post("/ui/plan/run", data=FORM, headers={**HX, **as_other})
     assert other.status_code == 202
-    assert client.get(f"/ui/plan/jobs/{first}", headers={"X-Org-Id": "other"}).status_code == 404
+    assert client.get(f"/ui/plan/jobs/{first}", headers=as_other).status_code == 404
     released.set()
     assert 'data-phase="done"' in wait_for(client, first)
     second_run = start_run(client)  # and once done, a new run starts

@@ -11,8 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from carexport.api.app import create_app
-from carexport.config import Settings
 from carexport.db.session import unit_of_work
 from carexport.kpi import service as kpi_service
 from carexport.network.dataset import builtin_folder
@@ -22,6 +20,7 @@ from carexport.plans.service import plan_and_store
 from carexport.tracking import service as tracking_service
 from carexport.tracking.ingest import ingest, raw_frame
 from carexport.web.tracking import delay_text, when
+from tests.clients import client_for
 from tests.tracking.world import JOURNEY, ORG, VIN_A, VIN_B, load_world
 
 AS_OF = dt.date(2027, 2, 20)
@@ -30,7 +29,7 @@ HX = {"HX-Request": "true"}
 
 
 def _client(database_url: str, org_id: str = ORG) -> TestClient:
-    return TestClient(create_app(Settings(database_url=database_url, org_id=org_id)))
+    return client_for(database_url, org_id)
 
 
 @pytest.fixture

@@ -6,12 +6,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from carexport import __version__
+from carexport.api.deps import NotAuthenticated, authorize
+from carexport.api.limits import BodyLimit
 from carexport.api.schemas import ErrorOut, ProblemOut
 from carexport.config import Settings, get_settings
 from carexport.db.session import make_engine
@@ -48,11 +50,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Vehicle-export logistics: network, orders, planning, tracking, KPIs.",
         lifespan=lifespan,
+        # Every route is authenticated and authorized here, in one place (api/deps.py).
+        dependencies=[Depends(authorize)],
     )
     app.state.settings = settings
+    from carexport.web.login import FailedLogins
+
+    app.state.failed_logins = FailedLogins()
+    app.add_middleware(
+        BodyLimit,
+        max_upload_bytes=settings.max_upload_bytes,
+        max_json_bytes=settings.max_json_bytes,
+    )
 
     @app.exception_handler(CarexportError)
     async def carexport_error(request: Request, error: CarexportError) -> Response:
+        if isinstance(error, NotAuthenticated) and request.url.path.startswith("/ui"):
+            from carexport.web.login import login_redirect
+
+            return login_redirect(request)
         if request.url.path.startswith("/ui"):
             from carexport.web.render import error_page
 
@@ -64,7 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if isinstance(error, InvalidInput)
             else [],
         )
-        return JSONResponse(body.model_dump(), status_code=error.status_code)
+        challenge = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
+        return JSONResponse(body.model_dump(), status_code=error.status_code, headers=challenge)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
@@ -94,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    from carexport.access.endpoints import router as access_router
     from carexport.kpi.endpoints import router as kpi_router
     from carexport.orders.endpoints import router as orders_router
     from carexport.plans.endpoints import router as plans_router
@@ -103,10 +121,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(plans_router)
     app.include_router(tracking_router)
     app.include_router(kpi_router)
+    app.include_router(access_router)
 
     from carexport.web.assets import mount_assets
+    from carexport.web.login import router as login_router
     from carexport.web.routes import router as web_router
 
+    app.include_router(login_router, include_in_schema=False)
     app.include_router(web_router)
     mount_assets(app)
     return app

@@ -1,14 +1,39 @@
-"""Dependencies: one unit of work per request, and the organisation it acts for."""
+"""Dependencies: one unit of work per request, who the request acts as, and whether it may.
+
+`authorize` runs on every route (create_app sets it on the app): it finds the route's rule
+in access.permissions, the caller by its bearer token or session cookie, and refuses what
+the caller's role may not do. The organisation a request acts for is the caller's own;
+no header sets it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hmac
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
+from carexport.access import service as access_service
+from carexport.access.permissions import Action, rule_for
+from carexport.access.service import Principal
 from carexport.db.session import unit_of_work
+from carexport.errors import CarexportError
+
+SESSION_COOKIE = "carexport_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class NotAuthenticated(CarexportError):
+    status_code = 401
+
+
+class Forbidden(CarexportError):
+    status_code = 403
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -17,14 +42,104 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-async def get_org_id(  # async: it only reads a header, so no thread-pool hop for it
-    request: Request,
-    x_org_id: Annotated[
-        str | None, Header(description="Organisation the request acts for.")
-    ] = None,
-) -> str:
-    return x_org_id or request.app.state.settings.org_id
+def _credentials(request: Request) -> Principal | None:
+    """The caller of a bearer token or a session cookie, or None (unknown or expired)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    with Session(request.app.state.read_engine) as session:
+        if scheme.lower() == "bearer" and token.strip():
+            return access_service.principal_for_token(session, token.strip())
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if session_id:
+            return access_service.principal_for_session(session, session_id)
+    return None
+
+
+async def _check_csrf(request: Request, principal: Principal) -> None:
+    """A cookie is sent by the browser on its own, so a write by session must also carry the
+    session's CSRF token (header from HTMX, hidden field from a form). A bearer token is never
+    sent on its own, so it needs none."""
+    if principal.via != "session" or request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        field = (await request.form()).get(CSRF_FIELD)
+        sent = field if isinstance(field, str) else None
+    if not sent or not hmac.compare_digest(sent, principal.csrf_token or ""):
+        raise Forbidden(
+            "this form is missing its security token or it has expired",
+            hint="reload the page and submit again",
+        )
+
+
+def _route_action(request: Request) -> Action | None:
+    route = request.scope.get("route")
+    return rule_for(request.method, route.path) if isinstance(route, APIRoute) else None
+
+
+async def authorize(request: Request) -> AsyncIterator[None]:
+    """Authenticate and authorize the request, then audit it when it changed something."""
+    action = _route_action(request)
+    if action is Action.public:
+        yield
+        return
+    principal = _credentials(request)
+    if principal is None:
+        raise NotAuthenticated(
+            "sign in first: this needs an API token or a web session",
+            hint="send 'Authorization: Bearer <token>' (carexport users token NAME) "
+            "or sign in at /ui/login",
+        )
+    if action is None:
+        raise Forbidden(
+            f"{request.method} {request.url.path} has no access rule, so nobody may use it",
+            hint="add the route to ROUTE_RULES in carexport/access/permissions.py",
+        )
+    if not principal.may(action):
+        raise Forbidden(
+            f"user {principal.username!r} ({principal.role}) may not {action.replace('_', ' ')}",
+            hint="ask an admin of your organisation for a role that may",
+        )
+    await _check_csrf(request, principal)
+    request.state.principal = principal
+    if request.method in SAFE_METHODS:
+        yield
+        return
+    outcome = "error"
+    try:
+        yield
+        outcome = "ok"
+    except CarexportError as error:
+        outcome = str(error.status_code)
+        raise
+    finally:
+        # In its own transaction: a refused or failed write is audited too.
+        with unit_of_work(request.app.state.engine) as session:
+            access_service.record(
+                session,
+                principal.org_id,
+                principal.username,
+                action,
+                f"{request.method} {request.url.path}",
+                outcome,
+                {"via": principal.via, "query": str(request.url.query)[:500]},
+            )
+
+
+def get_principal(request: Request) -> Principal:
+    principal = getattr(request.state, "principal", None)
+    if principal is None:  # a route marked public that asks who the caller is
+        raise NotAuthenticated("sign in first", hint="sign in at /ui/login")
+    return principal  # type: ignore[no-any-return]
+
+
+async def get_org_id(request: Request) -> str:  # async: no thread-pool hop for it
+    """The organisation of the authenticated caller (set by authorize)."""
+    return get_principal(request).org_id
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 OrgDep = Annotated[str, Depends(get_org_id)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

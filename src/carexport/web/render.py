@@ -52,11 +52,21 @@ def page(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """A full page, or (for an HTMX request naming a fragment) the template alone."""
+    """A full page, or (for an HTMX request naming a fragment) the template alone.
+
+    Every page knows who is signed in (for the header) and, for a web session, the CSRF
+    token that base.html sends with every HTMX request and adds to every POST form."""
+    principal = getattr(request.state, "principal", None)
     return TEMPLATES.TemplateResponse(
         request,
         template,
-        {"active": active, "title": title, **context},
+        {
+            "active": active,
+            "title": title,
+            "principal": principal,
+            "csrf_token": principal.csrf_token if principal is not None else None,
+            **context,
+        },
         status_code=status_code,
     )
 

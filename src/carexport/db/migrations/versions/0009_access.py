@@ -50,9 +50,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("org_id", "token_hash", name=op.f("pk_access_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_access_token_token_hash")),
     )
-    op.create_index(
-        op.f("ix_access_token_username"), "access_token", ["username"], unique=False
-    )
+    op.create_index(op.f("ix_access_token_username"), "access_token", ["username"], unique=False)
     op.create_table(
         "access_session",
         sa.Column("org_id", sa.String(length=64), nullable=False),
