@@ -14,6 +14,7 @@ from carexport.cli import network as network_commands
 from carexport.cli import orders as orders_commands
 from carexport.cli import plan as plan_command
 from carexport.cli import serve as serve_command
+from carexport.cli import users as users_commands
 from carexport.cli.render import console, render_error
 from carexport.errors import CarexportError
 
@@ -28,10 +29,12 @@ app.add_typer(network_commands.app, name="network")
 app.add_typer(orders_commands.app, name="orders")
 app.add_typer(events_commands.app, name="events")
 app.add_typer(kpi_commands.app, name="kpi")
+app.add_typer(users_commands.app, name="users")
 app.command("demo")(demo_command.demo)
 app.command("serve")(serve_command.serve)
 app.command("plan")(plan_command.plan_command)
 app.command("exceptions")(events_commands.exceptions_command)
+app.command("audit")(users_commands.audit_command)
 
 
 def main() -> None:
