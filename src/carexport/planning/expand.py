@@ -229,12 +229,30 @@ def _reserved(problem: PlanningProblem, lanes: LaneData) -> dict[tuple[int, int]
     return {(index[lane_id], int(day)): float(slots) for lane_id, day, slots in held.rows()}
 
 
+def mean_wait(departure_days: np.ndarray) -> float:
+    """Mean days a vehicle waits for a departure, arriving at a random day: (headway - 1)
+    / 2, the headway being the mean gap between the departures in the horizon. It is
+    network.paths.mean_wait_days (what the order checks use) for daily, weekly and every-N
+    schedules, but read off the departures in the horizon, so dates of service and `dates:`
+    schedules count (paths gives a `dates:` lane no wait). One departure: no wait."""
+    count = len(departure_days)
+    if count < 2:
+        return 0.0
+    headway = float(departure_days[-1] - departure_days[0]) / (count - 1)
+    return max(0.0, (headway - 1.0) / 2.0)
+
+
 def lane_days(lanes: LaneData, handling: np.ndarray, lane: int) -> float:
-    """Days a lane takes door to door: mean wait for a departure, transit, handling after."""
-    count = len(lanes.departures[lane])
-    span = max(1, int(lanes.departures[lane][-1] - lanes.departures[lane][0]) + 1) if count else 1
-    mean_wait = max(0.0, (span / max(count, 1) - 1) / 2)
-    return mean_wait + float(lanes.transit_days[lane]) + float(handling[lanes.to_node[lane]])
+    """Days a lane takes, as pruning counts them: mean wait for a departure, transit, and
+    handling at the node it reaches. The node it leaves is not handled again (a vehicle
+    there is ready: handled on arrival, or at its start ready by definition); the order
+    checks (network.paths) also count the start node's handling days, so their fastest
+    path is that much longer (tests/planning/test_time_models.py)."""
+    return (
+        mean_wait(lanes.departures[lane])
+        + float(lanes.transit_days[lane])
+        + float(handling[lanes.to_node[lane]])
+    )
 
 
 def _shortest(edges: dict[int, list[tuple[int, float]]], sources: set[int]) -> dict[int, float]:
@@ -258,16 +276,12 @@ def _lane_costs(
     """Each lane's cost per vehicle as the model charges it, time aside: the lane's price,
     the dangerous-goods surcharge for an NEV, the CO2 price on its emissions, and storage
     while waiting for a departure (mean wait) and while handled at the far end."""
-    count = np.array([len(d) for d in lanes.departures], dtype=float)
-    first = np.array([d[0] if len(d) else 0 for d in lanes.departures], dtype=float)
-    last = np.array([d[-1] if len(d) else 0 for d in lanes.departures], dtype=float)
-    span = np.maximum(1.0, last - first + 1.0)
-    mean_wait = np.maximum(0.0, (span / np.maximum(count, 1.0) - 1.0) / 2.0)
+    waits = np.array([mean_wait(d) for d in lanes.departures], dtype=float)
     costs: np.ndarray = (
         lanes.cost_usd
         + (lanes.dg_usd if nev else 0.0)
         + co2_price * lanes.co2e_kg / 1000.0
-        + storage[lanes.from_node] * mean_wait
+        + storage[lanes.from_node] * waits
         + storage[lanes.to_node] * handling[lanes.to_node]
     )
     return costs
