@@ -28,6 +28,9 @@ from urllib.parse import urlsplit
 import pytest
 
 ORG = "webtest"
+# The browser signs in through the login page as this user (created with the world).
+USERNAME = "webtest-admin"
+PASSWORD = "correct horse battery staple"
 VEHICLES_PER_YEAR = 12_000.0  # about 1,000 VINs in one month of orders
 ARTEFACTS = Path(os.environ.get("CAREXPORT_ARTEFACTS") or Path(__file__).parent / "artefacts")
 REQUIRE_BROWSER = os.environ.get("CAREXPORT_REQUIRE_BROWSER", "") not in ("", "0")
@@ -50,6 +53,8 @@ def build_world(folder: Path, *, vehicles_per_year: float = VEHICLES_PER_YEAR) -
     """The demo's steps on a small scale (see carexport.cli.demo): network, one month of
     orders 50 days ago, a plan over 90 days, the events simulated up to two hours ago
     ingested in one batch, transit learned."""
+    from carexport.access import service as access_service
+    from carexport.access.permissions import Role
     from carexport.db.migrate import upgrade
     from carexport.db.session import make_engine, unit_of_work
     from carexport.network.dataset import builtin_folder
@@ -66,6 +71,7 @@ def build_world(folder: Path, *, vehicles_per_year: float = VEHICLES_PER_YEAR) -
     engine = make_engine(url)
     upgrade(engine)
     with unit_of_work(engine) as session:
+        access_service.add_user(session, ORG, USERNAME, Role.admin, password=PASSWORD)
         load_dataset(session, ORG, builtin_folder())
     with unit_of_work(engine) as session:
         snapshot = snapshot_of(session, ORG)
@@ -266,7 +272,23 @@ class Tab:
             self.assert_clean()
 
 
-def open_tab(browser: Any, base: str, artefacts: Path, viewport: dict[str, int]) -> Tab:
+def sign_in(
+    tab: Tab, username: str = USERNAME, password: str = PASSWORD, *, open_page: bool = True
+) -> Any:
+    """Through the login page (opened, or the one shown already), as a user would."""
+    if open_page:
+        tab.goto("/ui/login")
+    tab.page.fill("input[name=username]", username)
+    tab.page.fill("input[name=password]", password)
+    with tab.page.expect_navigation():
+        tab.page.click("form.login button[type=submit]")
+    tab.page.wait_for_load_state("networkidle")
+    return tab.page
+
+
+def open_tab(
+    browser: Any, base: str, artefacts: Path, viewport: dict[str, int], *, signed_in: bool = True
+) -> Tab:
     context = browser.new_context(viewport=viewport, accept_downloads=True)
     own = urlsplit(base).netloc
     tab = Tab(page=None, base=base, artefacts=artefacts, viewport=viewport)
@@ -295,6 +317,9 @@ def open_tab(browser: Any, base: str, artefacts: Path, viewport: dict[str, int])
     page.on("pageerror", lambda error: tab.console_errors.append(f"page error: {error}"))
     page.on("response", on_response)
     tab.page = page
+    if signed_in:
+        sign_in(tab)
+        assert tab.page.url.endswith("/ui/"), tab.page.url
     return tab
 
 
@@ -303,6 +328,15 @@ def tab(browser: Any, server: str, artefacts: Path) -> Iterator[Tab]:
     """A fresh 1366x768 page on the test server. The test fails on any blocked request,
     console or page error, or unexpected error answer (checked again at teardown)."""
     opened = open_tab(browser, server, artefacts, DESKTOP)
+    yield opened
+    opened.page.context.close()
+    opened.assert_clean_since_check()
+
+
+@pytest.fixture
+def anonymous_tab(browser: Any, server: str, artefacts: Path) -> Iterator[Tab]:
+    """A page that has not signed in."""
+    opened = open_tab(browser, server, artefacts, DESKTOP, signed_in=False)
     yield opened
     opened.page.context.close()
     opened.assert_clean_since_check()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Tab, WebWorld
+from tests.web.conftest import PASSWORD, USERNAME, Tab, WebWorld, sign_in
 
 PAGES = [
     ("/ui/", "overview"),
@@ -94,6 +94,36 @@ def test_requests_to_other_hosts_are_blocked_and_counted(tab: Tab) -> None:
     # Chromium also logs the refused request as a console error; both are the test's own.
     tab.blocked.clear()
     tab.console_errors[:] = [e for e in tab.console_errors if "ERR_BLOCKED_BY_CLIENT" not in e]
+    tab.assert_clean()
+
+
+def test_sign_in_csrf_and_sign_out(anonymous_tab: Tab) -> None:
+    """A page asks for a sign-in and comes back to it; a wrong password is told; the
+    session cookie is HttpOnly and SameSite=Lax; a form post without the page's CSRF token
+    is refused; signing out ends the session."""
+    tab = anonymous_tab
+    tab.goto("/ui/orders")
+    assert "/ui/login?next=/ui/orders" in tab.page.url
+    tab.allow_status(401)
+    sign_in(tab, USERNAME, "not the password", open_page=False)
+    expect(tab.page.get_by_role("alert")).to_contain_text("Wrong user name or password")
+    sign_in(tab, USERNAME, PASSWORD, open_page=False)
+    assert tab.page.url.endswith("/ui/orders")
+    cookie = next(c for c in tab.page.context.cookies() if c["name"] == "carexport_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    token = tab.page.get_attribute("body", "data-csrf")
+    assert (
+        token and tab.page.get_attribute("body", "hx-headers") == f'{{"X-CSRF-Token": "{token}"}}'
+    )
+    # The same browser (same cookie) posting without the token, as another site would.
+    tab.allow_status(403)
+    forged = tab.page.request.post(tab.base + "/ui/plan/run", form={"start": "2027-01-04"})
+    assert forged.status == 403 and "security token" in forged.text()
+    with tab.page.expect_navigation():
+        tab.page.click("form.logout button[type=submit]")
+    assert "/ui/login" in tab.page.url
+    tab.goto("/ui/orders")
+    assert "/ui/login" in tab.page.url
     tab.assert_clean()
 
 
