@@ -48,6 +48,12 @@ ALLOWED_VIOLATIONS: dict[tuple[str, str], str] = {
         ("carexport.db.models_registry", f"carexport.{domain}.tables"): "the table registry"
         for domain in ("access", "network", "orders", "plans", "tracking", "scenarios")
     },
+    # The FVL facts of a migrated store are filled by the code that keeps them at ingest
+    # (a computation over each VIN's events that SQL would only repeat).
+    (
+        "carexport.db.migrations.versions.0007_tracking_reads",
+        "carexport.tracking.service",
+    ): "a data migration",
 }
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from carexport.kpi import repository
 from carexport.kpi import rollout as rollout_module
 from carexport.kpi.exports import ExportView, export_view
-from carexport.kpi.fvl import fvl_kpis
+from carexport.kpi.fvl import check_group, finish
 from carexport.kpi.reconcile import reconcile, roll_up_months
 from carexport.kpi.statistics import SeedFigure, seed_figures
 from carexport.kpi.targets import TargetStatus, evaluate_targets
@@ -153,16 +153,10 @@ def fvl_views(
     *,
     as_of: dt.datetime | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """The finished-vehicle KPIs grouped several ways (kpi.fvl.GROUPS) from one read of the
-    events, plans, orders and network: group -> frame, as fvl gives it."""
+    """The finished-vehicle KPIs grouped several ways (kpi.fvl.GROUPS), each one aggregate
+    of the facts kept per VIN (tracking.service.fvl_sums): group -> frame, as fvl gives it."""
     as_of = as_of or dt.datetime.now(dt.UTC)
-    events, expected = tracking_service.tracked_history(session, org_id)
-    vins = sorted(set(events["vin"].to_list()) | set(expected["vin"].to_list()))
-    dims = orders_service.vin_dimensions(session, org_id, vins)
-    network = network_service.snapshot_of(session, org_id)
-    node_kind = {n.id: n.kind.value for n in network.nodes.values()}
-    lane_mode = {lane.id: lane.mode.value for lane in network.lanes.values()}
-    return {
-        by: fvl_kpis(events, expected, dims, node_kind, lane_mode, as_of=as_of, by=by)
-        for by in groups
-    }
+    for by in groups:
+        check_group(by)
+    sums = tracking_service.fvl_sums(session, org_id, groups, as_of)
+    return {by: finish(sums[by], by) for by in groups}

@@ -149,3 +149,13 @@ def has_network(session: Session, org_id: str) -> bool:
 def node_ids(session: Session, org_id: str) -> set[str]:
     """The ids of the organisation's stored nodes."""
     return repository.node_ids(session, org_id)
+
+
+def node_kinds(session: Session, org_id: str) -> dict[str, str]:
+    """Each stored node's kind (plant, seaport, ...), by node id."""
+    return repository.node_kinds(session, org_id)
+
+
+def lane_modes(session: Session, org_id: str) -> dict[str, str]:
+    """Each stored lane's mode (rail, ocean_roro, ...), by lane id."""
+    return repository.lane_modes(session, org_id)

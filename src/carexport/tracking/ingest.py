@@ -27,7 +27,7 @@ from carexport.tracking.events import (
     typed_events,
 )
 from carexport.tracking.milestones import unpack
-from carexport.tracking.service import revise_etas
+from carexport.tracking.service import keep_fvl_facts, revise_etas
 from carexport.tracking.tables import RejectedEventRow
 
 
@@ -167,10 +167,11 @@ def _ingest_part(
     events = in_order(pl.concat([history, fresh.drop("_rank")])) if history.height else fresh
     current = statuses(events)
     with_plan = touched.filter(pl.col("milestones").is_not_null())
+    expected = unpack(with_plan.select("vin", "milestones"))
     predicted = etas(
         events,
         current,
-        unpack(with_plan.select("vin", "milestones")),
+        expected,
         touched.select("vin", "plan_id", "due_date"),
         repository.transit_model(session, org_id),
     )
@@ -188,6 +189,7 @@ def _ingest_part(
         session, org_id, repository.export_count_changes(cleared, "customs")
     )
     revise_etas(session, org_id, current, touched, now=now, basis=pl.col("last_event_id"))
+    keep_fvl_facts(session, org_id, events, expected, touched.select("vin", "plan_id"))
     report.vins_updated = current.height
     return report
 

@@ -4,6 +4,7 @@ and re-projecting ETAs with them, exceptions, and simulated event streams."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,10 +14,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from carexport.errors import CarexportError
+from carexport.network import service as network_service
 from carexport.orders import service as orders_service
 from carexport.tracking import repository
 from carexport.tracking.eta import anchors, finish, project
+from carexport.tracking.events import EVENT_SCHEMA
 from carexport.tracking.exceptions import find_exceptions
+from carexport.tracking.facts import FVL_GROUP_COLUMNS, fvl_rows
 from carexport.tracking.learn import quantiles
 from carexport.tracking.milestones import unpack
 from carexport.tracking.tables import VehicleStatusRow
@@ -28,7 +32,74 @@ def store_plan_milestones(
     """Keep a new plan's expected milestones (tracking.milestones.expected_milestones) and
     make it the current plan of its VINs (plans: vin, plan_id, due_date, milestones packed)."""
     repository.insert_expected_milestones(session, org_id, plan_id, milestones)
-    repository.store_vehicle_plans(session, org_id, plans)
+    tracked = repository.store_vehicle_plans(session, org_id, plans)
+    events = (
+        repository.events_of(session, org_id, tracked)
+        if tracked
+        else pl.DataFrame(schema=EVENT_SCHEMA)
+    )
+    keep_fvl_facts(session, org_id, events, milestones, plans.select("vin", "plan_id"))
+
+
+def keep_fvl_facts(
+    session: Session,
+    org_id: str,
+    events: pl.DataFrame,
+    expected: pl.DataFrame,
+    plan_of: pl.DataFrame,
+) -> None:
+    """Write the FVL facts (tracking.facts) of the VINs of plan_of (vin, plan_id: null
+    without a plan) from all of their events and their plan's milestones (expected)."""
+    if plan_of.is_empty():
+        return
+    dims = orders_service.vin_dimensions(session, org_id, plan_of["vin"].to_list())
+    rows = fvl_rows(
+        events,
+        expected,
+        dims,
+        plan_of,
+        network_service.node_kinds(session, org_id),
+        network_service.lane_modes(session, org_id),
+    )
+    repository.upsert_fvl(session, org_id, rows)
+
+
+def rebuild_fvl_facts(session: Session, org_id: str, *, chunk: int = 100_000) -> int:
+    """Write the FVL facts of every planned or tracked VIN again from the stored events
+    and plans, a range of VINs at a time (memory bounded by the range); returns how
+    many VINs. For a store migrated from before the facts were kept, or after orders
+    changed brand or market."""
+    vins = repository.planned_or_tracked_vins(session, org_id)
+    for start in range(0, len(vins), chunk):
+        part = vins[start : start + chunk]
+        plans = repository.plans_of(session, org_id, part)
+        keep_fvl_facts(
+            session,
+            org_id,
+            repository.events_of(session, org_id, part),
+            unpack(plans.select("vin", "milestones")),
+            pl.DataFrame({"vin": part}).join(plans.select("vin", "plan_id"), on="vin", how="left"),
+        )
+    return len(vins)
+
+
+def fvl_sums(
+    session: Session, org_id: str, groups: Sequence[str], as_of: dt.datetime
+) -> dict[str, pl.DataFrame]:
+    """The sums of the FVL KPIs (kpi.fvl.SUM_COLUMNS) per group of each kpi.fvl grouping
+    (column `by`, or `group` for none), from the kept facts: group -> frame."""
+    keys = sorted({FVL_GROUP_COLUMNS[by] for by in groups if by != "none"})
+    combos = repository.fvl_sums(session, org_id, keys, as_of)
+    measures = [c for c in combos.columns if c not in keys]
+    result = {}
+    for by in groups:
+        key = (
+            pl.col(FVL_GROUP_COLUMNS[by]).alias(by)
+            if by != "none"
+            else pl.lit("all").alias("group")
+        )
+        result[by] = combos.group_by(key).agg(pl.col(measures).sum())
+    return result
 
 
 def current_statuses(session: Session, org_id: str) -> pl.DataFrame:

@@ -6,7 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carexport.db.base import Base, OrgOwned
@@ -158,3 +169,40 @@ class ExportCountRow(OrgOwned, Base):
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, UTC
     order_id: Mapped[str] = mapped_column(ID, primary_key=True)
     vehicles: Mapped[int] = mapped_column(Integer)
+
+
+class VehicleFvlRow(OrgOwned, Base):
+    """Each planned or tracked VIN's finished-vehicle facts (tracking.facts), kept by
+    ingest and plan storage in the same transaction as the events and plans they come
+    from, so that the FVL KPIs aggregate one row per VIN instead of reading every event.
+
+    seen_mask has bit seq set for each milestone of the current plan (plan_id) reported;
+    expected_count / seen_count / first_planned_at / last_planned_at let a VIN whose plan
+    is all due (or not due at all) by the judging time be counted without reading its
+    milestones."""
+
+    __tablename__ = "vehicle_fvl"
+    __table_args__ = (Index("ix_vehicle_fvl_org_id_last_planned_at", "org_id", "last_planned_at"),)
+    vin: Mapped[str] = mapped_column(ID, primary_key=True)
+    brand: Mapped[str | None] = mapped_column(ID)
+    market: Mapped[str | None] = mapped_column(String(2))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    release_month: Mapped[str | None] = mapped_column(String(7))
+    plant_evacuation_h: Mapped[float | None] = mapped_column(Float)
+    time_to_port_d: Mapped[float | None] = mapped_column(Float)
+    port_dwell_d: Mapped[float | None] = mapped_column(Float)
+    shipping_lead_time_d: Mapped[float | None] = mapped_column(Float)
+    dealer_delivery_d: Mapped[float | None] = mapped_column(Float)
+    exit_lane: Mapped[str | None] = mapped_column(ID)
+    exit_mode: Mapped[str | None] = mapped_column(String(32))
+    delivered_day: Mapped[dt.date | None] = mapped_column(Date)
+    tracked: Mapped[bool] = mapped_column(Boolean)
+    damaged: Mapped[bool] = mapped_column(Boolean)
+    reported: Mapped[int] = mapped_column(Integer)
+    timely: Mapped[int] = mapped_column(Integer)
+    plan_id: Mapped[str | None] = mapped_column(String(36))
+    seen_mask: Mapped[int] = mapped_column(BigInteger)
+    expected_count: Mapped[int] = mapped_column(Integer)
+    seen_count: Mapped[int] = mapped_column(Integer)
+    first_planned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_planned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,7 +1,9 @@
-"""The exceptions the database picks (repository.exception_candidates, over the kept
-next milestones) are exactly those find_exceptions finds over every status and every
-plan: checked against that full computation after a plan, day-by-day ingests, learning
-and a re-plan, at several judging times, on both stores."""
+"""What the control tower's views read from data kept per VIN equals the computation over
+everything: the exceptions the database picks (repository.exception_candidates, over the
+kept next milestones) are those find_exceptions finds over every status and plan, and
+the FVL KPIs from the kept facts (vehicle_fvl) are those kpi.fvl.fvl_kpis computes from
+every event. Checked after a plan, day-by-day ingests, learning and a re-plan, at several
+judging times, on both stores."""
 
 from __future__ import annotations
 
@@ -9,20 +11,30 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
+import pytest
 from sqlalchemy import Engine
 
 from carexport.db.session import unit_of_work
+from carexport.kpi.fvl import GROUPS, SUM_COLUMNS, sums_from_events
+from carexport.kpi.service import fvl_views
+from carexport.network import service as network_service
 from carexport.network.dataset import builtin_folder
 from carexport.network.service import load_dataset, snapshot_of
 from carexport.orders.generate import generate, write_order_book
-from carexport.orders.service import ImportOptions, import_orders, read_files
+from carexport.orders.service import ImportOptions, import_orders, read_files, vin_dimensions
 from carexport.planning.problem import PlanParameters
 from carexport.plans.service import plan_and_store
 from carexport.tracking import repository
 from carexport.tracking.exceptions import find_exceptions
 from carexport.tracking.ingest import ingest, numbered
 from carexport.tracking.milestones import unpack
-from carexport.tracking.service import exceptions, learn_transit, simulated_events
+from carexport.tracking.service import (
+    exceptions,
+    fvl_sums,
+    learn_transit,
+    simulated_events,
+    tracked_history,
+)
 
 ORG = "cand"
 START = dt.date(2027, 1, 4)
@@ -41,7 +53,32 @@ def _check(engine: Engine, now: dt.datetime) -> int:
         found = exceptions(session, ORG, now=now)
     expected = _everything(engine, now)
     assert found.sort("kind", "vin").equals(expected.sort("kind", "vin"))
+    _check_fvl(engine, now)
     return found.height
+
+
+def _check_fvl(engine: Engine, now: dt.datetime) -> None:
+    """Every grouping's sums from the kept facts equal those from every event: counts
+    exactly, the sums of durations to rounding (they are added in another order)."""
+    with unit_of_work(engine) as session:
+        kept = fvl_sums(session, ORG, GROUPS, now)
+        views = fvl_views(session, ORG, GROUPS, as_of=now)
+        events, expected = tracked_history(session, ORG)
+        vins = sorted(set(events["vin"]) | set(expected["vin"]))
+        dims = vin_dimensions(session, ORG, vins)
+        kinds = network_service.node_kinds(session, ORG)
+        modes = network_service.lane_modes(session, ORG)
+    for by in GROUPS:
+        reference = sums_from_events(events, expected, dims, kinds, modes, as_of=now, by=by)
+        key = "group" if by == "none" else by
+        ours = kept[by].sort(key).select(reference.columns)
+        reference = reference.sort(key)
+        assert ours[key].to_list() == reference[key].to_list(), by
+        for column in SUM_COLUMNS:
+            for a, b in zip(ours[column], reference[column], strict=True):
+                assert a == pytest.approx(b, rel=1e-9), (by, column, a, b)
+        # finish is the same for both; the KPIs match wherever rounding does not flip.
+        assert views[by].height == reference.height
 
 
 def test_candidates_give_every_exception(engine: Engine, tmp_path: Path) -> None:
@@ -60,6 +97,9 @@ def test_candidates_give_every_exception(engine: Engine, tmp_path: Path) -> None
         plan_id, _ = plan_and_store(session, ORG, PlanParameters(start=START, horizon_days=90))
     # Before any event: every VIN is awaiting its first milestone.
     untracked = _check(engine, dt.datetime(2027, 2, 1, tzinfo=dt.UTC))
+    # Midnights on which milestones are planned (a daily plan): equal times count as due.
+    for day in range(8, 20, 3):
+        _check(engine, dt.datetime.combine(START + dt.timedelta(days=day), dt.time(), dt.UTC))
     assert untracked > 0
     until = dt.datetime(2027, 3, 1, tzinfo=dt.UTC)
     with unit_of_work(engine) as session:
