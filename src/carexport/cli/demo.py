@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from carexport.cli.options import DATE_METAVAR, iso_date
 from carexport.cli.render import console
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def demo(
@@ -48,6 +52,7 @@ def demo(
 
     console.rule("1. The export network")
     with unit_of_work(engine) as session:
+        login = demo_login(session, org_id)
         counts = load_dataset(session, org_id, builtin_folder())
     print_load_counts(counts, f"Built-in Chongqing network loaded into {db_file}")
     with unit_of_work(engine) as session:
@@ -204,3 +209,35 @@ def demo(
     print_targets(judged)
     console.print(f"workbook for the trade office: {workbook}")
     engine.dispose()
+    print_login(db_file, *login)
+
+
+DEMO_USER = "demo"
+
+
+def demo_login(session: Session, org_id: str) -> tuple[str, str]:
+    """The demo organisation's admin with a fresh random password and API token (the
+    database is new, so they are shown once, here)."""
+    import secrets
+
+    from carexport.access import service as access_service
+    from carexport.access.permissions import Role
+
+    password = secrets.token_urlsafe(12)
+    access_service.add_user(
+        session, org_id, DEMO_USER, Role.admin, org_name="Demo carmaker", password=password
+    )
+    return password, access_service.issue_token(session, DEMO_USER, "demo")
+
+
+def print_login(db_file: Path, password: str, token: str) -> None:
+    console.rule("6. Open the dashboard")
+    console.print(
+        f"  CAREXPORT_DATABASE_URL=sqlite:///{db_file} carexport serve\n"
+        f"  then sign in at http://127.0.0.1:8000/ui/login as [bold]{DEMO_USER}[/], "
+        f"password [bold]{password}[/]\n"
+        f"  API: curl -H 'Authorization: Bearer {token}' http://127.0.0.1:8000/orders\n"
+        "  (shown only now; a new one: carexport users password demo / users token demo)",
+        highlight=False,
+        soft_wrap=True,
+    )
