@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from carexport.kpi.endpoints import router as kpi_router
     from carexport.orders.endpoints import router as orders_router
     from carexport.plans.endpoints import router as plans_router
+    from carexport.scenarios.endpoints import router as scenarios_router
     from carexport.tracking.endpoints import router as tracking_router
 
     app.include_router(orders_router)
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tracking_router)
     app.include_router(kpi_router)
     app.include_router(access_router)
+    app.include_router(scenarios_router)
 
     from carexport.web.assets import mount_assets
     from carexport.web.login import router as login_router

@@ -13,6 +13,7 @@ from carexport.cli import kpi as kpi_commands
 from carexport.cli import network as network_commands
 from carexport.cli import orders as orders_commands
 from carexport.cli import plan as plan_command
+from carexport.cli import scenarios as scenarios_commands
 from carexport.cli import serve as serve_command
 from carexport.cli import users as users_commands
 from carexport.cli.render import console, render_error
@@ -29,6 +30,7 @@ app.add_typer(network_commands.app, name="network")
 app.add_typer(orders_commands.app, name="orders")
 app.add_typer(events_commands.app, name="events")
 app.add_typer(kpi_commands.app, name="kpi")
+app.add_typer(scenarios_commands.app, name="scenarios")
 app.add_typer(users_commands.app, name="users")
 app.command("demo")(demo_command.demo)
 app.command("serve")(serve_command.serve)

@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from carexport.errors import CarexportError, InvalidInput
 from carexport.network.snapshot import NetworkSnapshot
 from carexport.planning.problem import PlanningProblem, PlanParameters
 from carexport.planning.run import plan
@@ -94,7 +95,34 @@ def jobs_for(specs: Sequence[ScenarioSpec], samples: int | None, seed: int | Non
 
 
 def run_job(inputs: Inputs, job: Job) -> dict[str, Any]:
-    """Plan one job and return its figures (plain values, JSON-able)."""
+    """Plan one job and return its figures (plain values, JSON-able). A problem the planner
+    refuses comes back as {"error": ...} (raised by raise_errors in the parent), because an
+    exception with located problems does not cross a process or Ray boundary intact."""
+    try:
+        return _run_job(inputs, job)
+    except InvalidInput as error:
+        return {
+            "scenario": job.scenario,
+            "sample": job.sample,
+            "error": error.message.rsplit(": ", 1)[0],
+            "problems": error.problems,
+        }
+    except CarexportError as error:
+        return {"scenario": job.scenario, "sample": job.sample, "error": str(error), "problems": []}
+
+
+def raise_errors(results: Sequence[dict[str, Any]]) -> None:
+    """Raise the first job's refusal as the parent's own error."""
+    for r in results:
+        if "error" in r:
+            if r["problems"]:
+                raise InvalidInput(
+                    f"scenario {r['scenario']} sample {r['sample']}: {r['error']}", r["problems"]
+                )
+            raise CarexportError(f"scenario {r['scenario']} sample {r['sample']}: {r['error']}")
+
+
+def _run_job(inputs: Inputs, job: Job) -> dict[str, Any]:
     started = time.perf_counter()
     params = inputs.parameters
     snapshot = NetworkSnapshot.build(**inputs.network)

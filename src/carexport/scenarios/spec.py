@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from carexport.errors import InvalidInput, Problem
 
-Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=55, pattern=r"^[a-z0-9_\-]+$")]
 
 
 class Change(BaseModel):
@@ -207,13 +207,25 @@ def parse_specs(text: str, file: str) -> tuple[ScenarioSpec, ...]:
         return SpecFile.model_validate(data).scenarios
     except ValidationError as error:
         problems = []
-        for e in error.errors():
-            loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p[:1].isupper()))
-            # A discriminated union puts the kind in the path; the user did not write it.
-            loc = tuple(p for p in loc if p not in _KINDS or not loc or loc[-1] == p)
+        errors = error.errors()
+        for e in errors:
+            if e["type"] == "too_short" and tuple(e["loc"]) == ("scenarios",) and len(errors) > 1:
+                continue  # pydantic's echo of the failed items, not a problem of its own
+            raw = tuple(e["loc"])
+            # A discriminated union puts the change's kind after its index; the user did
+            # not write that key.
+            loc = tuple(
+                p
+                for i, p in enumerate(raw)
+                if not (p in _KINDS and i and isinstance(raw[i - 1], int))
+            )
             shown = loc[2:] if prefix and loc[:2] == prefix else loc
-            line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
+            line = next(
+                (lines[shown[:n]] for n in range(len(shown), -1, -1) if shown[:n] in lines), None
+            )
             value = None if e["type"] == "missing" else e.get("input")
+            if e["type"] == "union_tag_invalid":
+                value = e.get("ctx", {}).get("tag")
             problems.append(
                 Problem(
                     file,
@@ -221,7 +233,9 @@ def parse_specs(text: str, file: str) -> tuple[ScenarioSpec, ...]:
                     _dotted(shown) or None,
                     None if isinstance(value, dict | list) or value is None else str(value),
                     e["msg"],
-                    _hint(e["type"], str(loc[-1]) if loc else ""),
+                    _hint(
+                        e["type"], next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
+                    ),
                 )
             )
         raise InvalidInput(f"scenario file {file}", problems) from None
