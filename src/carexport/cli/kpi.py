@@ -325,11 +325,14 @@ def report_command(
 
 @app.command("recount")
 def recount_command(org: str | None = typer.Option(None, help=ORG_HELP)) -> None:
-    """Count exports per month and order again from every status and plan (the counts are
-    kept as events and plans arrive; run this after moving VINs between orders by API)."""
+    """Count exports per month and order, and each VIN's FVL facts, again from every
+    status, event and plan (both are kept as events and plans arrive; run this after
+    moving VINs between orders, or changing an order's brand or market, by API)."""
     from carexport.cli.context import session_scope
-    from carexport.tracking.service import recount_exports
+    from carexport.tracking.service import rebuild_fvl_facts, recount_exports
 
     with session_scope() as session:
-        recount_exports(session, org or get_settings().org_id)
-    console.print("export counts recounted")
+        org_id = org or get_settings().org_id
+        recount_exports(session, org_id)
+        vins = rebuild_fvl_facts(session, org_id)
+    console.print(f"export counts recounted; FVL facts of {vins:,} VINs rebuilt")
