@@ -43,7 +43,7 @@ from carexport.db.migrate import upgrade
 from carexport.db.session import make_engine, unit_of_work
 from carexport.tracking.ingest import ingest, numbered
 from carexport.tracking.tables import VehicleStatusRow
-from common import free_port, serve
+from common import api_token, free_port, serve
 from tracking_world import ORG, events, load_world, make_world
 
 GOAL_DEMO_MS = 300.0
@@ -86,10 +86,13 @@ class Timing:
         return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
 
 
-def get(connection: http.client.HTTPConnection, path: str) -> tuple[int, int, float]:
-    """(status, body bytes, milliseconds to the last byte)."""
+def get(
+    connection: http.client.HTTPConnection, path: str, token: str = ""
+) -> tuple[int, int, float]:
+    """(status, body bytes, milliseconds to the last byte), as the token's user."""
     t0 = time.perf_counter()
-    connection.request("GET", path, headers={"Accept": "text/html"})
+    headers = {"Accept": "text/html", "Authorization": f"Bearer {token}"}
+    connection.request("GET", path, headers=headers)
     response = connection.getresponse()
     body = response.read()
     return response.status, len(body), (time.perf_counter() - t0) * 1e3
@@ -110,19 +113,19 @@ def tracked_vins(url: str, org_id: str, count: int) -> list[str]:
 
 
 def time_page(
-    port: int, world: str, label: str, template: str, vins: list[str], requests: int
+    port: int, world: str, label: str, template: str, vins: list[str], requests: int, token: str
 ) -> Timing:
     paths = [template.format(vin=vins[i % len(vins)]) for i in range(requests + 1)]
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
-        status, size, first_ms = get(connection, paths[0])  # warm-up: caches, first imports
+        status, size, first_ms = get(connection, paths[0], token)  # warm-up: caches, first imports
         if status == 404 and template != "/health":
             # The page's route does not exist (yet); a page's own "not found" is HTML.
             return Timing(world, label, template, "not built", [])
         times: list[float] = []
         bad = status if status >= 400 else 0
         for path in paths[1:]:
-            status, size, ms = get(connection, path)
+            status, size, ms = get(connection, path, token)
             times.append(ms)
             bad = bad or (status if status >= 400 else 0)
         return Timing(world, label, template, f"HTTP {bad}" if bad else "ok", times, size, first_ms)
@@ -134,6 +137,7 @@ def time_page(
 
 def time_pages(world: str, url: str, org_id: str, requests: int) -> list[Timing]:
     vins = tracked_vins(url, org_id, requests + 1)
+    token = api_token(url, org_id)
     port = free_port()
     server = serve(url, org_id, port)
     results: list[Timing] = []
@@ -142,7 +146,7 @@ def time_pages(world: str, url: str, org_id: str, requests: int) -> list[Timing]
             if server.poll() is not None:
                 results.append(Timing(world, label, template, "failed: server exited", []))
                 continue
-            results.append(time_page(port, world, label, template, vins, requests))
+            results.append(time_page(port, world, label, template, vins, requests, token))
             r = results[-1]
             timing = f", median {r.median_ms:.1f} ms" if r.times_ms else ""
             print(f"  {world} {label}: {r.status}{timing}", flush=True)

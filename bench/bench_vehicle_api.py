@@ -28,7 +28,7 @@ from pathlib import Path
 
 from carexport.db.session import make_engine, unit_of_work
 from carexport.tracking.ingest import ingest, numbered
-from common import database, free_port, serve
+from common import api_token, database, free_port, serve
 from loadgen import LoadResult, run_load
 from tracking_world import ORG, events, load_world, make_world
 
@@ -75,10 +75,14 @@ def main() -> None:
                 engine.dispose()
                 print(f"{backend}: loaded in {time.perf_counter() - t0:.0f} s", flush=True)
                 port = free_port()
+                auth = {"Authorization": f"Bearer {api_token(url, ORG)}"}
                 server = serve(url, ORG, port)
                 try:
                     with urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/vehicles/{sample[0]}", timeout=5
+                        urllib.request.Request(
+                            f"http://127.0.0.1:{port}/vehicles/{sample[0]}", headers=auth
+                        ),
+                        timeout=5,
                     ) as response:
                         detail = json.loads(response.read())
                     assert detail["vin"] == sample[0] and detail["itinerary"], detail
@@ -94,6 +98,7 @@ def main() -> None:
                                 concurrency=concurrency,
                                 duration=duration,
                                 warmup=warmup,
+                                headers=auth,
                             )
                             results.append((backend, name, result))
                             print(f"{backend} {name}:\n{result.summary()}", flush=True)

@@ -41,6 +41,23 @@ def database(kind: str, workdir: Path, pg_url: str | None) -> Iterator[str]:
         admin.dispose()
 
 
+def api_token(url: str, org_id: str) -> str:
+    """A new viewer of org_id (the organisation created if new) with an API token: what a
+    benchmark's requests send as 'Authorization: Bearer <token>'."""
+    from carexport.access import service as access_service
+    from carexport.access.permissions import Role
+    from carexport.db.session import make_engine, unit_of_work
+
+    username = f"bench-{uuid.uuid4().hex[:12]}"
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            access_service.add_user(session, org_id, username, Role.viewer)
+            return access_service.issue_token(session, username, "benchmark")
+    finally:
+        engine.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

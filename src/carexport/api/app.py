@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from carexport import __version__
-from carexport.api.deps import NotAuthenticated, authorize
+from carexport.api.deps import NotAuthenticated, TokenCache, authorize
 from carexport.api.limits import BodyLimit
 from carexport.api.schemas import ErrorOut, ProblemOut
 from carexport.config import Settings, get_settings
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from carexport.web.login import FailedLogins
 
     app.state.failed_logins = FailedLogins()
+    app.state.token_cache = TokenCache()
     app.add_middleware(
         BodyLimit,
         max_upload_bytes=settings.max_upload_bytes,
