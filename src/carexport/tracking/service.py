@@ -440,8 +440,8 @@ class VehicleItinerary:
 
 
 def vehicle_itinerary(connection: Connection, org_id: str, vin: str) -> VehicleItinerary | None:
-    """A VIN's status, itinerary planned against actual and next milestone, in two key
-    lookups (the API's hottest read); None when the VIN has no status yet."""
+    """A VIN's status, itinerary planned against actual and next milestone, in one
+    statement (the API's hottest read); None when the VIN has no status yet."""
     found = repository.vehicle_detail(connection, org_id, vin)
     if found is None:
         return None
