@@ -23,6 +23,7 @@ PAGES = (
     ("plan", "/ui/plan", "Plan"),
     ("tracking", "/ui/tracking", "Tracking"),
     ("network", "/ui/network", "Network"),
+    ("scenarios", "/ui/scenarios", "Scenarios"),
 )
 
 
