@@ -35,7 +35,9 @@ START = dt.date(2027, 1, 4)
 HORIZON = 120
 
 
-def one(vehicles: int, pulp: bool, cbc_limit_s: float, scale: bool) -> dict[str, object]:
+def one(
+    vehicles: int, pulp: bool, cbc_limit_s: float, scale: bool, replan_week: bool
+) -> dict[str, object]:
     from dataclasses import replace
 
     from carexport.network.dataset import builtin_folder, read_dataset
@@ -81,9 +83,61 @@ def one(vehicles: int, pulp: bool, cbc_limit_s: float, scale: bool) -> dict[str,
         if factor is None
         else {"factor": factor.factor, "cut": factor.peak_cut, "peak": factor.peak_utilisation},
     }
+    if replan_week:
+        row["replan"] = replan_after_week(problem, result)
     if pulp:
         row["pulp"] = pulp_cbc(model, cbc_limit_s)
     return row
+
+
+def replan_after_week(problem: Any, first: Any) -> dict[str, object]:
+    """Re-plan a week on, as the weekly run would: every leg that departs in the first week
+    as planned is reported departed (vehicle in transit from its node), the rest is
+    re-planned from where each vehicle is (split, plan, merge: end to end but for the
+    database); beside it the same re-plan warm-started from the first plan's legs."""
+    from dataclasses import replace
+
+    import polars as pl
+
+    from carexport.planning.run import plan
+    from carexport.plans.replan import merge, split
+
+    start = problem.parameters.start + dt.timedelta(days=7)
+    departed = (
+        first.legs.filter(pl.col("depart_date") < start)
+        .sort("vin", "leg")
+        .group_by("vin")
+        .agg(pl.col("from_node").last().alias("location"))
+        .with_columns(
+            pl.lit("in_transit").alias("status"),
+            pl.lit(None, pl.Datetime("us", "UTC")).alias("delivered_at"),
+        )
+    )
+    started = time.perf_counter()
+    found = split(problem.vehicles, first.legs, departed, start, problem.network)
+    replanned = replace(
+        problem,
+        vehicles=found.vehicles,
+        reserved=found.reserved,
+        parameters=replace(problem.parameters, start=start),
+    )
+    split_s = time.perf_counter() - started
+    cold = plan(replanned)
+    merged = merge(found, cold, problem.network)
+    total = time.perf_counter() - started
+    warm = plan(replanned, previous_legs=found.warm_legs)
+    return {
+        "split_s": split_s,
+        "total_s": total,
+        "phases": cold.runtime_s,
+        "warm_total_s": warm.runtime_s["total"],
+        "warm_solve_s": warm.runtime_s["solve"],
+        "same_bound": abs((warm.lp_bound_usd or 0) - (cold.lp_bound_usd or 0))
+        <= 1e-6 * max(1.0, abs(cold.lp_bound_usd or 0)),
+        "fixed": found.summary(),
+        "vehicles": merged.vehicles_total,
+        "gap": cold.gap,
+    }
 
 
 def pulp_cbc(model: object, limit_s: float) -> dict[str, object]:
@@ -134,9 +188,11 @@ def main() -> None:
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--pulp", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--scale", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--replan", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(args.one, args.pulp, args.cbc_limit, args.scale), default=str))
+        row = one(args.one, args.pulp, args.cbc_limit, args.scale, args.replan)
+        print(json.dumps(row, default=str))
         return
     # The smoke run plans 300 vehicles on a scaled network, so every path here runs.
     sizes = [300] if args.smoke else [int(s) for s in args.sizes.split(",")]
@@ -148,6 +204,8 @@ def main() -> None:
             command.append("--pulp")
         if size > scale_above:
             command.append("--scale")
+        if args.smoke or 100_000 <= size <= 150_000:  # the weekly re-plan of the quarter
+            command.append("--replan")
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
         print(f"done {size:,}: " + json.dumps(rows[-1], default=str), flush=True)
@@ -188,6 +246,18 @@ def print_table(rows: list[dict[str, Any]]) -> None:
                 f"{r['vehicles']:,}: capacities x{s['factor']:.2f} (peak cut {s['cut']} at "
                 f"{s['peak']:.2f} of its capacity on the built-in network, x headroom 2)"
             )
+        replan = r.get("replan")
+        if replan:
+            fixed = replan["fixed"]
+            print(
+                f"{r['vehicles']:,}: re-plan a week on: {replan['total_s']:.2f} s (split "
+                f"{replan['split_s']:.2f} s, expand {replan['phases']['expand']:.2f} s, build "
+                f"{replan['phases']['build']:.2f} s, solve {replan['phases']['solve']:.2f} s); "
+                f"warm-started from last week's legs {replan['warm_total_s']:.2f} s (solve "
+                f"{replan['warm_solve_s']:.2f} s), same LP bound: {replan['same_bound']}; "
+                f"{fixed['fixed_legs']:,} legs fixed, {fixed['vehicles_done']:,} vehicles done, "
+                f"{fixed['vehicles_replanned']:,} re-planned"
+            )
         pulp = r.get("pulp")
         if pulp and pulp["hit_limit"]:
             print(
@@ -207,9 +277,13 @@ def print_goals(rows: list[dict[str, Any]]) -> None:
         total, size = r["phases"]["total"], r["vehicles"]
         gap = (r["gap"] or 0) * 100
         unserved = r["unserved"] / max(1, size) * 100
+        replan = r.get("replan")
         if 100_000 <= size <= 150_000:
             line("quarter (120k, 120 days) <= 10 s end to end", f"{total:.1f} s", total <= 10)
             line("quarter gap <= 0.5%", f"{gap:.3f}%", gap <= 0.5)
+            if replan:
+                seconds = replan["total_s"]
+                line("quarter re-plan after a week <= 3 s", f"{seconds:.2f} s", seconds <= 3)
         elif size >= 900_000:
             name = f"{size:,} on the scaled network"
             line(f"{name} <= 60 s", f"{total:.1f} s", total <= 60)

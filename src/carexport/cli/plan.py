@@ -31,6 +31,12 @@ def plan_command(
     fresh: bool = typer.Option(
         False, "--fresh", help="With --from-db: plan every vehicle afresh from its plant."
     ),
+    warm_start: bool = typer.Option(
+        False,
+        "--warm-start",
+        help="When re-planning: start the solver from the previous plan (the same optimum; "
+        "measured no faster, see the README).",
+    ),
     network: Path | None = typer.Option(
         None, help="Network dataset folder (default: built-in; with --from-db: the database's)."
     ),
@@ -95,7 +101,7 @@ def plan_command(
         if replanning is not None:
             from carexport.plans.service import replan
 
-            result = replan(replanning, options)
+            result = replan(replanning, options, warm_start=warm_start)
         else:
             result = plan(problem, options)
     baseline = None
