@@ -25,6 +25,8 @@ from carexport.network.service import load_dataset
 from carexport.planning.run import plan as real_planner
 from carexport.plans import service as plans_service
 from carexport.web import plan as plan_page
+from carexport.web import plan_jobs as plan_jobs_module
+from carexport.web.plan_jobs import PHASES, plan_jobs
 from tests.clients import client_for, make_user
 
 ORG = "acme"
@@ -71,7 +73,7 @@ def engine_and_client(engine: Engine, database_url: str) -> Iterator[tuple[Engin
     with client_for(database_url, ORG) as client:
         yield engine, client
         # No run may outlive the app (and its engine).
-        jobs = plan_page.plan_jobs(client.app)  # type: ignore[arg-type]
+        jobs = plan_jobs(client.app)  # type: ignore[arg-type]
         deadline = time.monotonic() + 60
         while jobs.running(ORG) and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -109,9 +111,9 @@ def wait_for(client: TestClient, job_id: str, timeout_s: float = 90) -> str:
         phases.append(phase)
         if phase in ("done", "failed"):
             assert "every 1s" not in response.text  # polling stops
-            assert phases[0] in plan_page.PHASES or phases[0] in ("done", "failed")
+            assert phases[0] in PHASES or phases[0] in ("done", "failed")
             return response.text
-        assert phase in plan_page.PHASES and "every 1s" in response.text
+        assert phase in PHASES and "every 1s" in response.text
         assert time.monotonic() < deadline, f"the run did not finish: {phases[-5:]}"
         time.sleep(0.1)
 
@@ -312,7 +314,7 @@ def test_bad_form_fields_are_shown_beside_them(
     first = next(name for name in plan_page.FORM_DEFAULTS if name in fields)
     assert response.text.count(" autofocus") == 1  # the first field to fix takes the focus
     assert re.search(rf'id="plan-{first}"[^>]* autofocus', response.text)
-    assert plan_page.plan_jobs(client.app).running(ORG) is None  # type: ignore[arg-type]
+    assert plan_jobs(client.app).running(ORG) is None  # type: ignore[arg-type]
 
 
 def test_without_htmx_the_run_answers_the_whole_page(client: TestClient) -> None:
@@ -337,7 +339,7 @@ def test_one_run_at_a_time_per_organisation(
 ) -> None:
     import_book(client)
     released = threading.Event()
-    monkeypatch.setattr(plan_page, "run_planner", blocking_planner(released))
+    monkeypatch.setattr(plan_jobs_module, "run_planner", blocking_planner(released))
     first = start_run(client)
     deadline = time.monotonic() + 30
     while 'data-phase="solving"' not in client.get(f"/ui/plan/jobs/{first}").text:
@@ -370,7 +372,7 @@ def test_a_crash_in_the_planner_shows_its_message_not_a_traceback(
     def broken(problem: Any) -> Any:
         raise RuntimeError("the solver ran out of luck")
 
-    monkeypatch.setattr(plan_page, "run_planner", broken)
+    monkeypatch.setattr(plan_jobs_module, "run_planner", broken)
     done = wait_for(client, start_run(client))
     assert 'data-phase="failed"' in done
     assert "internal error (RuntimeError: the solver ran out of luck)" in done
@@ -395,7 +397,7 @@ def test_a_problem_the_planner_rejects_is_listed(
     def rejecting(_: Any) -> Any:
         raise InvalidInput("planning problem", [problem])
 
-    monkeypatch.setattr(plan_page, "run_planner", rejecting)
+    monkeypatch.setattr(plan_jobs_module, "run_planner", rejecting)
     done = wait_for(client, start_run(client))
     assert 'data-phase="failed"' in done and "planning problem: 1 error(s)" in done
     assert str(problem) in html.unescape(done)
