@@ -64,15 +64,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(url: str, org_id: str, port: int) -> subprocess.Popen[bytes]:
-    """`carexport serve` (one worker, no access log) on url for org_id, once /health answers."""
+def serve(url: str, org_id: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+    """`carexport serve` (workers processes, no access log) on url for org_id, once /health
+    answers."""
     command = [
         str(Path(sys.executable).with_name("carexport")),
         "serve",
         "--port",
         str(port),
         "--workers",
-        "1",
+        str(workers),
         "--no-access-log",
     ]
     env = {**os.environ, "CAREXPORT_DATABASE_URL": url, "CAREXPORT_ORG_ID": org_id}
