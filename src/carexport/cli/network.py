@@ -124,6 +124,14 @@ def print_summary(snapshot: NetworkSnapshot, as_of: dt.date) -> None:
     kinds = ", ".join(f"{v} {k}" for k, v in summary.nodes_by_kind.items())
     console.print(f"[bold]Network[/]: {counts}")
     console.print(f"Nodes by kind: {kinds}")
+    for route, setting in sorted(snapshot.routes.items()):
+        if not setting.open:
+            lanes = sum(1 for ln in snapshot.closed_lanes.values() if ln.route == route)
+            since = f" since {setting.since}" if setting.since else ""
+            console.print(
+                f"[bold]Route {route} closed{since}[/] ({lanes} lanes not planned; routes.csv): "
+                f"{setting.note or ''}"
+            )
     modes = Table(title="Lanes by mode")
     for column in ("mode", "lanes", "departures/week", "slots/week"):
         modes.add_column(column, justify="left" if column == "mode" else "right")
