@@ -100,6 +100,7 @@ def fill(route: Any, ids: dict[str, str]) -> tuple[str, dict[str, str]]:
         "plan": ids["plan_id"],
         "job_id": ids["plan_id"],
         "vin": VINS[0],
+        "owner_id": OWNER,
         "token": ids["token"],
         "kind": "csv",
         "fmt": "csv",
@@ -115,6 +116,8 @@ def send(client: TestClient, method: str, route: Any, ids: dict[str, str]) -> An
     path, query = fill(route, ids)
     if method == "GET":
         return client.get(path, params=query, follow_redirects=False)
+    if method == "DELETE":
+        return client.delete(path, params=query, follow_redirects=False)
     if route.path.startswith("/ui"):
         return client.post(path, params=query, data={}, follow_redirects=False)
     return client.post(path, params=query, json={}, follow_redirects=False)

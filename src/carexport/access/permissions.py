@@ -32,6 +32,7 @@ class Action(enum.StrEnum):
     learn_transit = "learn_transit"
     ingest_events = "ingest_events"
     audit = "audit"  # read the audit log
+    share = "share"  # show chosen orders to a partner or dealer
     manage_users = "manage_users"  # users, tokens (CLI)
 
 
@@ -74,6 +75,14 @@ ROUTE_RULES: list[tuple[str, str, Action]] = [
     ("POST", "/scenarios", Action.plan),
     ("POST", "/scenarios/*", Action.plan),
     ("GET", "/audit", Action.audit),
+    # The owner's side of sharing, and the partner's (whose own shared rows are checked
+    # against access_share in api/shared.py: another organisation's id there is a 404).
+    ("GET", "/shares", Action.read),
+    ("POST", "/shares", Action.share),
+    ("DELETE", "/shares", Action.share),
+    ("GET", "/shared", Action.read),
+    ("GET", "/shared/*", Action.read),
+    ("POST", "/shared/*/events", Action.ingest_events),
 ]
 
 

@@ -9,7 +9,14 @@ from typing import Any
 from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from carexport.access.tables import AuditRow, OrganisationRow, SessionRow, TokenRow, UserRow
+from carexport.access.tables import (
+    AuditRow,
+    OrganisationRow,
+    SessionRow,
+    ShareRow,
+    TokenRow,
+    UserRow,
+)
 
 
 def get_organisation(session: Session, org_id: str) -> OrganisationRow | None:
@@ -146,3 +153,35 @@ def audit_rows(
     if action is not None:
         query = query.where(AuditRow.action == action)
     return session.scalars(query.order_by(AuditRow.at.desc(), AuditRow.id).limit(limit)).all()
+
+
+def put_share(session: Session, row: ShareRow) -> None:
+    """A share, or its new mode when it exists."""
+    session.merge(row)
+    session.flush()
+
+
+def delete_share(session: Session, org_id: str, partner_id: str, scope: str, key: str) -> int:
+    return session.execute(  # type: ignore[attr-defined, no-any-return]
+        delete(ShareRow).where(
+            ShareRow.org_id == org_id,
+            ShareRow.partner_id == partner_id,
+            ShareRow.scope == scope,
+            ShareRow.key == key,
+        )
+    ).rowcount
+
+
+def shares_by(session: Session, org_id: str) -> Sequence[ShareRow]:
+    return session.scalars(
+        select(ShareRow)
+        .where(ShareRow.org_id == org_id)
+        .order_by(ShareRow.partner_id, ShareRow.key)
+    ).all()
+
+
+def shares_to(session: Session, partner_id: str, owner_id: str | None = None) -> Sequence[ShareRow]:
+    query = select(ShareRow).where(ShareRow.partner_id == partner_id)
+    if owner_id is not None:
+        query = query.where(ShareRow.org_id == owner_id)
+    return session.scalars(query.order_by(ShareRow.org_id, ShareRow.scope, ShareRow.key)).all()

@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 
 from carexport.access import repository
 from carexport.access.permissions import Action, Kind, Role, allowed
-from carexport.access.tables import AuditRow, OrganisationRow, SessionRow, TokenRow, UserRow
+from carexport.access.tables import (
+    AuditRow,
+    OrganisationRow,
+    SessionRow,
+    ShareRow,
+    TokenRow,
+    UserRow,
+)
 from carexport.errors import CarexportError, InvalidInput, NotFound, Problem
 
 TOKEN_PREFIX = "cxp_"
@@ -295,3 +302,77 @@ def audit_entries(
     return repository.audit_rows(
         session, org_id, since=since, actor=actor, action=action, limit=limit
     )
+
+
+SHARE_MODES = ("read", "operate")
+SHARE_SCOPES = ("order", "dealer")
+
+
+def share(
+    session: Session,
+    owner: Principal,
+    partner_id: str,
+    *,
+    scope: str,
+    key: str,
+    mode: str,
+) -> None:
+    """The owner shows the partner one order (scope order) or every order bound for one of
+    its dealers (scope dealer, to a dealer organisation), read-only or to operate."""
+    partner = repository.get_organisation(session, partner_id)
+    if partner is None or partner_id == owner.org_id:
+        raise NotFound(
+            f"no other organisation {partner_id!r}",
+            hint="its admin is added first: carexport users add NAME --org ORG --kind ...",
+        )
+    if scope not in SHARE_SCOPES or mode not in SHARE_MODES:
+        raise CarexportError(
+            f"cannot share by {scope!r} in mode {mode!r}",
+            hint=f"scope is one of {', '.join(SHARE_SCOPES)}; mode one of {', '.join(SHARE_MODES)}",
+        )
+    if scope == "dealer" and partner.kind != Kind.dealer:
+        raise CarexportError(
+            f"{partner_id!r} is a {partner.kind}: only a dealer sees the vehicles bound for a dealer",
+            hint="share chosen orders with it instead (scope order)",
+        )
+    repository.put_share(
+        session,
+        ShareRow(
+            org_id=owner.org_id,
+            partner_id=partner_id,
+            scope=scope,
+            key=key,
+            mode=mode,
+            created_at=_now(),
+            created_by=owner.username,
+        ),
+    )
+
+
+def unshare(session: Session, owner_id: str, partner_id: str, scope: str, key: str) -> None:
+    if repository.delete_share(session, owner_id, partner_id, scope, key) == 0:
+        raise NotFound(
+            f"{key!r} ({scope}) is not shared with {partner_id!r}", hint="see GET /shares"
+        )
+
+
+def shares_by(session: Session, owner_id: str) -> Sequence[ShareRow]:
+    return repository.shares_by(session, owner_id)
+
+
+def shares_to(session: Session, partner_id: str, owner_id: str | None = None) -> Sequence[ShareRow]:
+    return repository.shares_to(session, partner_id, owner_id)
+
+
+def shared_mode(
+    session: Session, partner_id: str, owner_id: str, order_id: str, dealer_id: str | None
+) -> str | None:
+    """How the owner's order is shared with the partner: operate, read, or None (not at
+    all); operate wins when it is shared both ways."""
+    modes = {
+        row.mode
+        for row in repository.shares_to(session, partner_id, owner_id)
+        if (row.scope == "order" and row.key == order_id)
+        or (row.scope == "dealer" and dealer_id is not None and row.key == dealer_id)
+    }
+    return "operate" if "operate" in modes else ("read" if modes else None)

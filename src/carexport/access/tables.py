@@ -61,3 +61,16 @@ class AuditRow(OrgOwned, Base):
     target: Mapped[str] = mapped_column(Text)  # what it acted on: a route, a file, a user
     outcome: Mapped[str] = mapped_column(String(16))  # an HTTP status or "ok"
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ShareRow(OrgOwned, Base):
+    """The owner (org_id) shows a partner one order, or every order bound for one of its
+    dealers, read-only or to operate (post the vehicles' events)."""
+
+    __tablename__ = "access_share"
+    partner_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # order or dealer
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # order_id or dealer_id
+    mode: Mapped[str] = mapped_column(String(16))  # read or operate
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64))

@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     from carexport.access.endpoints import router as access_router
+    from carexport.api.shared import router as shared_router
     from carexport.kpi.endpoints import router as kpi_router
     from carexport.orders.endpoints import router as orders_router
     from carexport.plans.endpoints import router as plans_router
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tracking_router)
     app.include_router(kpi_router)
     app.include_router(access_router)
+    app.include_router(shared_router)
     app.include_router(scenarios_router)
 
     from carexport.web.assets import mount_assets
