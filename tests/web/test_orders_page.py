@@ -25,6 +25,7 @@ from carexport.network.service import load_dataset, snapshot_of
 from carexport.orders import service as orders_service
 from carexport.orders.service import ImportOptions, OrderFilter, import_orders, read_files
 from carexport.web import orders as orders_page
+from carexport.web import orders_upload
 from tests.clients import client_for, make_user
 
 ORG = "acme"
@@ -606,7 +607,7 @@ def test_bad_uploads_are_clear_messages_never_500(
 def test_too_big_and_missing_files(
     client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(orders_page, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr(orders_upload, "MAX_UPLOAD_BYTES", 1000)
     big = b"order_id,brand\n" + b"X,CHANGAN\n" * 200
     response = upload(client, "book.csv", big)
     assert response.status_code == 413 and "larger than" in response.text
@@ -661,8 +662,8 @@ def test_tokens_are_checked_kept_for_one_org_and_expire(
     tampered = client.post(f"/ui/orders/upload/{token}/commit", headers=HTMX)
     assert tampered.status_code == 400 and "has changed since it was checked" in tampered.text
     # After an hour the upload is gone, and the next upload sweeps old ones away.
-    later = time.time() + orders_page.UPLOAD_TTL_S + 5
-    monkeypatch.setattr(orders_page.time, "time", lambda: later)
+    later = time.time() + orders_upload.UPLOAD_TTL_S + 5
+    monkeypatch.setattr(orders_upload.time, "time", lambda: later)
     expired = client.post(f"/ui/orders/upload/{token}/commit", headers=HTMX)
     assert expired.status_code == 404 and not folder.exists()
     stale = tmp_path / "uploads" / ("B" * 32)

@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
 from carexport.web import map as map_page
-from carexport.web import network, orders, overview, plan, scenarios, tracking
+from carexport.web import network, orders, orders_upload, overview, plan, scenarios, tracking
 
 router = APIRouter(include_in_schema=False)
-for module in (overview, map_page, orders, plan, tracking, network, scenarios):
+for module in (overview, map_page, orders, orders_upload, plan, tracking, network, scenarios):
     router.include_router(module.router)
 
 
