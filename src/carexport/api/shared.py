@@ -20,7 +20,7 @@ from sqlalchemy import select
 from carexport.access import service as access_service
 from carexport.api.deps import PrincipalDep, SessionDep
 from carexport.api.schemas import ErrorOut, ProblemOut
-from carexport.errors import CarexportError, InvalidInput, NotFound, Problem
+from carexport.errors import InvalidInput, NotFound, Problem
 from carexport.orders import service as orders_service
 from carexport.orders.schemas import OrderOut
 from carexport.tracking import service as tracking_service
@@ -98,7 +98,19 @@ def delete_share(
 ) -> Response:
     """Stop sharing an order (or a dealer's orders) with the partner."""
     if (order_id is None) == (dealer_id is None):
-        raise CarexportError("give order_id or dealer_id", hint="e.g. ?partner_id=P&order_id=O")
+        raise InvalidInput(
+            "the share to end",
+            [
+                Problem(
+                    file="request",
+                    row=None,
+                    field="order_id",
+                    value=None,
+                    message="give either order_id or dealer_id",
+                    hint="e.g. ?partner_id=P&order_id=O",
+                )
+            ],
+        )
     scope, key = ("order", order_id) if order_id else ("dealer", dealer_id or "")
     access_service.unshare(session, principal.org_id, partner_id, scope, key)
     return Response(status_code=204)
