@@ -20,6 +20,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,13 @@ def post(base: str, token: str, path: str, body: dict[str, Any]) -> int:
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return int(response.status)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        raise SystemExit(
+            f"seeding the world: POST {path} -> {error.code}: {error.read()[:500]!r}"
+        ) from None
 
 
 def seed_data(base: str, token: str) -> None:
