@@ -7,9 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carexport import __version__
 from carexport.api.deps import NotAuthenticated, TokenCache, authorize
@@ -52,6 +56,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         # Every route is authenticated and authorized here, in one place (api/deps.py).
         dependencies=[Depends(authorize)],
+        # What any route may answer besides its own: a body that is not JSON (400), no or
+        # a bad token (401), a role that may not (403), a body over the limit (413).
+        responses={
+            status: {"model": ErrorOut, "description": why}
+            for status, why in (
+                (400, "The request could not be read"),
+                (401, "No valid API token or session"),
+                (403, "The caller's role may not do this"),
+                (413, "The request body is over the limit"),
+            )
+        },
     )
     app.state.settings = settings
     from carexport.web.login import FailedLogins
@@ -83,6 +98,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         challenge = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
         return JSONResponse(body.model_dump(), status_code=error.status_code, headers=challenge)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # FastAPI's own refusals (a body that is not JSON, an unknown path, a method the
+        # path has not) in the shape of every other error, as the schema documents it.
+        if request.url.path.startswith("/ui"):
+            return await http_exception_handler(request, error)
+        body = ErrorOut(error=str(error.detail), hint="see the API's routes and bodies at /docs")
+        return JSONResponse(body.model_dump(), status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:

@@ -159,7 +159,7 @@ def list_orders(
     due_from: dt.date | None = None,
     due_to: dt.date | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,  # SQL takes a 64-bit int at most
 ) -> OrderPage:
     """Orders of the organisation, filtered, oldest ready date first, paginated."""
     filters = repository.OrderFilter(

@@ -50,7 +50,7 @@ def get_plan(
     org_id: OrgDep,
     order_id: Annotated[str | None, Query(description="Only this order's legs")] = None,
     limit: Annotated[int, Query(ge=0, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,  # SQL takes a 64-bit int at most
 ) -> PlanOut:
     """A plan version: summary, why orders are late or unserved, load lists, VIN legs (paged)."""
     version = repository.get_version(session, org_id, plan_id)

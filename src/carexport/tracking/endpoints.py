@@ -114,7 +114,7 @@ def list_vehicles(
     market: str | None = None,
     late: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,  # SQL takes a 64-bit int at most
 ) -> VehiclePage:
     """Vehicles with a status, filtered by order, status, market, lateness; paginated."""
     total, rows = repository.list_statuses(
@@ -240,7 +240,7 @@ def get_exceptions(
     dwell_days: float = Query(7.0, ge=0, le=3650),
     overdue_hours: float = Query(24.0, ge=0, le=87_600),
     limit: int = Query(1000, ge=1, le=100_000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**31 - 1),  # SQL takes a 64-bit int at most
 ) -> list[ExceptionOut]:
     """Vehicles needing attention: late, on hold, damaged, out of sequence, dwelling, overdue."""
     found = exceptions(
