@@ -44,8 +44,10 @@ class Forbidden(CarexportError):
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's transaction: committed if the endpoint returns, rolled back if it raises."""
-    with unit_of_work(request.app.state.engine) as session:
+    """The request's transaction: committed if the endpoint returns, rolled back if it raises.
+    A request that may write queues among writers from its start (see unit_of_work)."""
+    writes = request.method not in SAFE_METHODS
+    with unit_of_work(request.app.state.engine, writes=writes) as session:
         yield session
 
 
@@ -144,7 +146,7 @@ async def authorize(request: Request) -> AsyncIterator[None]:
         raise
     finally:
         # In its own transaction: a refused or failed write is audited too.
-        with unit_of_work(request.app.state.engine) as session:
+        with unit_of_work(request.app.state.engine, writes=True) as session:
             access_service.record(
                 session,
                 principal.org_id,

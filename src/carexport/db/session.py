@@ -50,11 +50,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A transaction that reads and then writes must take the write lock before it reads:
+    # SQLite cannot upgrade a read snapshot that another writer has moved past, and fails
+    # at once ("database is locked") instead of waiting out busy_timeout.
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back if it raises."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+def unit_of_work(engine: Engine, *, writes: bool = False) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back if it raises. writes:
+    it will write, so on SQLite it waits its turn among writers from the start (BEGIN
+    IMMEDIATE); readers still run beside it."""
+    bind = engine.execution_options(sqlite_immediate=True) if writes else engine
+    with Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
