@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Iterator
 
@@ -62,6 +63,10 @@ def test_plan_stored_orders_and_read_back(client: TestClient) -> None:
     assert again.status_code == 200
     assert again.json()["legs_total"] == len(body["legs"]) and len(again.json()["legs"]) == 1
     assert sum(load["vehicles"] for load in again.json()["load_lists"]) == len(body["legs"])
+    # An RFC 3339 date-time has its zone, read back from SQLite as from PostgreSQL.
+    stamp = dt.datetime.fromisoformat(again.json()["created_at"])
+    assert stamp.utcoffset() == dt.timedelta(0)
+    assert abs(dt.datetime.now(dt.UTC) - stamp) < dt.timedelta(minutes=5)
 
 
 def test_plan_without_orders_is_a_clear_error(client: TestClient) -> None:

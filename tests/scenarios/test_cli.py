@@ -53,7 +53,7 @@ def test_bad_input_is_a_located_message_not_a_traceback(ready: Invoke, tmp_path:
     carexport = str(Path(sys.executable).parent / "carexport")
     env = {**os.environ, "COLUMNS": "250"}
 
-    def run(*args: str) -> str:
+    def run(*args: str, code: int = 1) -> str:
         done = subprocess.run(
             [carexport, "scenarios", "run", *args],
             capture_output=True,
@@ -61,11 +61,11 @@ def test_bad_input_is_a_located_message_not_a_traceback(ready: Invoke, tmp_path:
             env=env,
             timeout=120,
         )
-        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert done.returncode == code and "Traceback" not in done.stderr, done.stderr
         return done.stdout + done.stderr
 
     assert re.search(r"bad\.yaml\W+5\W+changes\[0\]\.days", run(str(spec)))
-    assert "red_sea_closed" in run("no-such")
+    assert "red_sea_closed" in run("no-such", code=2)  # neither file nor built-in: usage
     # No orders stored yet: said so, with the fix.
     message = run("red_sea_closed")
     assert "no orders" in message and "orders import" in message

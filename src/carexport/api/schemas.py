@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+import datetime as dt
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel
 
 from carexport.errors import Problem
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+# A time stored in UTC. SQLite gives it back without its zone, and an OpenAPI date-time
+# (RFC 3339) must have one: every response time goes out with it.
+UtcDateTime = Annotated[dt.datetime, AfterValidator(_aware)]
 
 
 class ProblemOut(BaseModel):

@@ -9,9 +9,30 @@ from carexport.cli.render import console
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
+def database_url(value: str | None) -> str | None:
+    """Callback of --url: a SQLite or PostgreSQL URL, else a usage error saying the form."""
+    if value is None:
+        return None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    forms = "sqlite:///FILE.db or postgresql://USER:PASSWORD@HOST/DATABASE"
+    try:
+        backend = make_url(value).get_backend_name()
+    except ArgumentError:
+        raise typer.BadParameter(f"{value!r} is not a database URL: write {forms}") from None
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise typer.BadParameter(
+            f"{backend!r} is not a database carexport stores in: write {forms}"
+        )
+    return value
+
+
 @app.command("upgrade")
 def upgrade(
-    url: str | None = typer.Option(None, help="Database URL (default: CAREXPORT_DATABASE_URL)."),
+    url: str | None = typer.Option(
+        None, help="Database URL (default: CAREXPORT_DATABASE_URL).", callback=database_url
+    ),
 ) -> None:
     """Create or migrate the database schema to the current version (Alembic)."""
     from carexport.cli.context import database

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from carexport.cli.options import DATE_METAVAR, iso_date
+from carexport.cli.options import (
+    DATE_METAVAR,
+    iso_date,
+    output_file,
+    output_folder,
+    seed_option,
+)
 from carexport.cli.render import console
 
 if TYPE_CHECKING:
@@ -20,15 +26,19 @@ if TYPE_CHECKING:
 
 
 def demo(
-    db_file: Path = typer.Option(Path("carexport-demo.db"), help="SQLite file to (re)create."),
-    workdir: Path = typer.Option(Path("carexport-demo"), help="Folder for generated files."),
+    db_file: Path = typer.Option(
+        Path("carexport-demo.db"), help="SQLite file to (re)create.", callback=output_file()
+    ),
+    workdir: Path = typer.Option(
+        Path("carexport-demo"), help="Folder for generated files.", callback=output_folder
+    ),
     as_of: dt.date | None = typer.Option(
         None,
         help="Plan date (default: the first of next month).",
         parser=iso_date,
         metavar=DATE_METAVAR,
     ),
-    seed: int = typer.Option(0, help="Seed of the synthetic order book."),
+    seed: int = seed_option(0, "Seed of the synthetic order book."),
 ) -> None:
     """Fresh SQLite database: load the Chongqing network, import 3 months of orders, plan
     them, simulate six weeks of events, and report status, exceptions, FVL KPIs, exports

@@ -9,7 +9,15 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from carexport.cli.options import DATE_METAVAR, ExceptionKind, day_start, iso_date
+from carexport.cli.options import (
+    DATE_METAVAR,
+    ExceptionKind,
+    day_start,
+    iso_date,
+    number_option,
+    output_file,
+    seed_option,
+)
 from carexport.cli.render import console, problems_table
 from carexport.config import get_settings
 
@@ -18,7 +26,9 @@ app = typer.Typer(help="VIN milestone events.", no_args_is_help=True)
 
 @app.command("import")
 def import_events(
-    file: Path = typer.Argument(..., help="Events: .csv with a header, or .jsonl."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Events: .csv with a header, or .jsonl."
+    ),
     source: str | None = typer.Option(None, help="Who sent them (default: the file name)."),
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
 ) -> None:
@@ -123,7 +133,9 @@ def _text(path: Path) -> str:
 def export_command(
     vins: list[str] | None = typer.Argument(None, help="VINs (default: every tracked VIN)."),
     order: str | None = typer.Option(None, help="The VINs of this order instead."),
-    out: Path | None = typer.Option(None, help="Write here (default: standard output)."),
+    out: Path | None = typer.Option(
+        None, help="Write here (default: standard output).", callback=output_file()
+    ),
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
 ) -> None:
     """Each VIN's events and milestones as the JSON feed of GET /vehicles/{vin}/events."""
@@ -165,9 +177,13 @@ def export_command(
 def exceptions_command(
     kind: ExceptionKind | None = typer.Option(None, help="Only this kind of exception."),
     vin: str | None = typer.Option(None, help="Only this VIN."),
-    dwell_days: float = typer.Option(7.0, help="Days without movement at a node that count."),
-    overdue_hours: float = typer.Option(24.0, help="Hours past a planned milestone that count."),
-    limit: int = typer.Option(50, help="Rows shown."),
+    dwell_days: float = number_option(
+        7.0, help="Days without movement at a node that count.", low=0, high=3650, kind=float
+    ),
+    overdue_hours: float = number_option(
+        24.0, help="Hours past a planned milestone that count.", low=0, high=87_600, kind=float
+    ),
+    limit: int = number_option(50, help="Rows shown.", low=1, high=100_000),
     as_of: dt.date | None = typer.Option(
         None,
         help="Judge as of this date (default: now), e.g. after a simulation.",
@@ -211,8 +227,10 @@ def simulate_command(
         parser=iso_date,
         metavar=DATE_METAVAR,
     ),
-    seed: int = typer.Option(0, help="Random seed: the same seed gives the same events."),
-    batch: int = typer.Option(20_000, help="Events per ingest batch (one transaction each)."),
+    seed: int = seed_option(0, "Random seed: the same seed gives the same events."),
+    batch: int = number_option(
+        20_000, help="Events per ingest batch (one transaction each).", low=1
+    ),
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
 ) -> None:
     """Simulate realistic events for a stored plan and ingest them in shuffled batches."""

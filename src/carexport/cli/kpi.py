@@ -23,6 +23,7 @@ from carexport.cli.options import (
     ReconcileLevel,
     day_start,
     iso_date,
+    output_file,
 )
 from carexport.cli.render import console
 from carexport.config import get_settings
@@ -98,13 +99,27 @@ def print_targets(statuses: list[TargetStatus]) -> None:
             console.print(f"[bold]{s.target.id}[/]: " + "; ".join(details), overflow="fold")
 
 
+def export_dimensions(value: str) -> str:
+    """Callback of kpi exports --by: every name a dimension, each once."""
+    from carexport.errors import CarexportError
+    from carexport.kpi.exports import parse_by
+
+    try:
+        parse_by(value)
+    except CarexportError as error:
+        raise typer.BadParameter(f"{error.message}: {error.hint}") from None
+    return value
+
+
 @app.command("exports")
 def exports_command(
     basis: ExportBasis = typer.Option(
         ExportBasis.CUSTOMS, help="customs (EXPORT_CLEARED) or planned (in a plan)."
     ),
     by: str = typer.Option(
-        "none", help="none or a comma list of brand, group, market, region, powertrain, nev."
+        "none",
+        help="none or a comma list of brand, group, market, region, powertrain, nev, origin.",
+        callback=export_dimensions,
     ),
     period: ExportPeriod = typer.Option(ExportPeriod.YEAR, help="The periods shown."),
     through: dt.date | None = typer.Option(
@@ -268,7 +283,9 @@ def rollout_command(
 
 @app.command("reconcile")
 def reconcile_command(
-    comtrade: Path = typer.Argument(..., help="A UN Comtrade export CSV (HS 8703)."),
+    comtrade: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="A UN Comtrade export CSV (HS 8703)."
+    ),
     basis: ExportBasis = typer.Option(ExportBasis.CUSTOMS, help="What exported means."),
     level: ReconcileLevel = typer.Option(
         ReconcileLevel.GROUP, help="group (HS subheading groups) or total (8703)."
@@ -307,7 +324,9 @@ def reconcile_command(
 
 @app.command("report")
 def report_command(
-    out: Path = typer.Option(..., help="The workbook to write (.xlsx)."),
+    out: Path = typer.Option(
+        ..., help="The workbook to write (.xlsx).", callback=output_file(".xlsx")
+    ),
     basis: ExportBasis = typer.Option(ExportBasis.CUSTOMS, help="What exported means."),
     brand: str = typer.Option("AVATR", help="The brand whose store rollout is shown."),
     org: str | None = typer.Option(None, help=ORG_HELP),

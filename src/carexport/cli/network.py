@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 app = typer.Typer(help="The export network: nodes, lanes, markets, vehicles.", no_args_is_help=True)
 
 DatasetDir = typer.Argument(
-    None, help="Dataset folder (one CSV per entity). Default: the built-in Chongqing network."
+    None,
+    exists=True,
+    file_okay=False,
+    help="Dataset folder (one CSV per entity). Default: the built-in Chongqing network.",
 )
 
 
@@ -83,7 +86,11 @@ def print_load_counts(counts: dict[str, SyncCounts], title: str) -> None:
 @app.command("show")
 def show(
     dataset: Path | None = typer.Option(
-        None, "--dataset", help="Show a dataset folder instead of the network in the database."
+        None,
+        "--dataset",
+        exists=True,
+        file_okay=False,
+        help="Show a dataset folder instead of the network in the database.",
     ),
     as_of: dt.date | None = typer.Option(
         None,

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from carexport.cli.options import DATE_METAVAR, iso_date
+from carexport.cli.options import (
+    DATE_METAVAR,
+    OrderScale,
+    iso_date,
+    number_option,
+    output_file,
+    seed_option,
+)
 from carexport.cli.render import console, problems_table
 from carexport.config import get_settings
 
@@ -24,9 +31,14 @@ MAX_PROBLEMS_SHOWN = 50
 
 @app.command("import")
 def import_command(
-    file: Path = typer.Argument(..., help="Orders file: .csv, .xlsx or .json."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Orders file: .csv, .xlsx or .json."
+    ),
     vehicles: Path | None = typer.Option(
-        None, help="VIN list (vin, order_id, soc_pct); may be the same .xlsx as the orders."
+        None,
+        exists=True,
+        dir_okay=False,
+        help="VIN list (vin, order_id, soc_pct); may be the same .xlsx as the orders.",
     ),
     sheet: str | None = typer.Option(None, help="Sheet of the orders (default: the first)."),
     vehicles_sheet: str | None = typer.Option(None, help="Sheet of the VIN list."),
@@ -43,7 +55,9 @@ def import_command(
         False, "--allow-extra-columns", help="Ignore unknown columns instead of refusing them."
     ),
     report: Path | None = typer.Option(
-        None, help="Write the problems to a .csv, .json or .xlsx file."
+        None,
+        help="Write the problems to a .csv, .json or .xlsx file.",
+        callback=output_file(".csv", ".json", ".xlsx"),
     ),
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
 ) -> None:
@@ -150,10 +164,16 @@ def print_import_report(result: ImportReport, *, dry_run: bool = False) -> None:
 
 @app.command("generate")
 def generate_command(
-    out: Path = typer.Option(..., help="orders.csv (writes orders_vehicles.csv too) or .xlsx"),
-    months: int = typer.Option(3, help="Months of ready dates."),
-    scale: str = typer.Option("chongqing", help="chongqing (477k/yr) or china (5.86M/yr)."),
-    seed: int = typer.Option(0, help="Random seed: the same seed gives the same book."),
+    out: Path = typer.Option(
+        ...,
+        help="orders.csv (writes orders_vehicles.csv too) or .xlsx",
+        callback=output_file(".csv", ".xlsx"),
+    ),
+    months: int = number_option(3, help="Months of ready dates.", low=1, high=60),
+    scale: OrderScale = typer.Option(
+        OrderScale.CHONGQING, help="chongqing (477k/yr) or china (5.86M/yr)."
+    ),
+    seed: int = seed_option(0, "Random seed: the same seed gives the same book."),
     start: dt.date | None = typer.Option(
         None,
         help="First month (default: the month after today).",
@@ -161,7 +181,10 @@ def generate_command(
         metavar=DATE_METAVAR,
     ),
     network: Path | None = typer.Option(
-        None, help="Dataset folder to draw from (default: the built-in network)."
+        None,
+        exists=True,
+        file_okay=False,
+        help="Dataset folder to draw from (default: the built-in network).",
     ),
 ) -> None:
     """Write a realistic synthetic order book (orders and VINs); the file says it is synthetic."""
@@ -174,9 +197,9 @@ def generate_command(
     if dataset.errors:
         raise InvalidInput(f"network dataset {dataset.folder}", dataset.problems)
     first = start or _next_month(dt.date.today())
-    book = generate(dataset.snapshot(), months=months, start=first, scale=scale, seed=seed)
+    book = generate(dataset.snapshot(), months=months, start=first, scale=scale.value, seed=seed)
     about = (
-        f"scale={scale} months={months} start={first} seed={seed}; volumes from "
+        f"scale={scale.value} months={months} start={first} seed={seed}; volumes from "
         "export_statistics.csv, brand and market mix assumed (see carexport.orders.generate)"
     )
     written = write_order_book(book, out, about=about)
@@ -187,7 +210,7 @@ def generate_command(
     )
     console.print(
         f"{book.orders.height:,} orders, {book.vehicles.height:,} vehicles "
-        f"({book.annual_units:,.0f} a year at scale {scale}) -> "
+        f"({book.annual_units:,.0f} a year at scale {scale.value}) -> "
         + ", ".join(str(p) for p in written)
     )
     del nev

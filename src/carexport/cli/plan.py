@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from carexport.cli.options import DATE_METAVAR, iso_date
+from carexport.cli.options import (
+    DATE_METAVAR,
+    PlanMethod,
+    iso_date,
+    number_option,
+    output_file,
+    output_folder,
+)
 from carexport.cli.render import console
 from carexport.config import get_settings
 
@@ -20,8 +27,12 @@ if TYPE_CHECKING:
 
 
 def plan_command(
-    orders: Path | None = typer.Option(None, help="Order file (.csv, .xlsx, .json)."),
-    vehicles: Path | None = typer.Option(None, help="VIN list for the order file."),
+    orders: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="Order file (.csv, .xlsx, .json)."
+    ),
+    vehicles: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="VIN list for the order file."
+    ),
     from_db: bool = typer.Option(
         False,
         "--from-db",
@@ -38,21 +49,32 @@ def plan_command(
         "measured no faster, see the README).",
     ),
     network: Path | None = typer.Option(
-        None, help="Network dataset folder (default: built-in; with --from-db: the database's)."
+        None,
+        exists=True,
+        file_okay=False,
+        help="Network dataset folder (default: built-in; with --from-db: the database's).",
     ),
     start: dt.date = typer.Option(
         ..., help="First day of the plan.", parser=iso_date, metavar=DATE_METAVAR
     ),
-    horizon: int = typer.Option(120, help="Days planned."),
-    co2_price: float = typer.Option(0.0, help="Price of CO2e in USD per tonne."),
-    lateness: float = typer.Option(
-        50.0, help="Lateness penalty, USD per vehicle-day (priority 3)."
+    horizon: int = number_option(120, help="Days planned.", low=1, high=730),
+    co2_price: float = number_option(
+        0.0, help="Price of CO2e in USD per tonne.", low=0, kind=float
     ),
-    method: str = typer.Option("optimal", help="optimal (LP) or greedy (first fit)."),
+    lateness: float = number_option(
+        50.0, help="Lateness penalty, USD per vehicle-day (priority 3).", low=0, kind=float
+    ),
+    method: PlanMethod = typer.Option(
+        PlanMethod.OPTIMAL, help="optimal (LP) or greedy (first fit)."
+    ),
     compare: bool = typer.Option(False, "--compare", help="Also run the greedy baseline."),
-    time_limit: float = typer.Option(300.0, help="Solver time limit in seconds."),
+    time_limit: float = number_option(
+        300.0, help="Solver time limit in seconds.", low=0, above=True, high=3600, kind=float
+    ),
     out: Path = typer.Option(
-        ..., help="Folder for plan.json, legs.csv, load_lists.csv, orders.csv."
+        ...,
+        help="Folder for plan.json, legs.csv, load_lists.csv, orders.csv (created if missing).",
+        callback=output_folder,
     ),
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
     dump_lp: Path | None = typer.Option(
@@ -60,29 +82,28 @@ def plan_command(
         "--dump-lp",
         help="Also write the LP (CPLEX LP format) to this file, every row and column named "
         "by what it stands for: cap(LANE,dDAY), x(COMMODITY,LANE,dDAY,dARRIVAL), ...",
+        callback=output_file(),
     ),
 ) -> None:
     """Plan every vehicle: which departure of which lane, at least cost, explained."""
-    from carexport.errors import CarexportError
+    if from_db == (orders is not None):
+        raise typer.BadParameter(
+            "give either --orders FILE or --from-db, e.g. carexport plan --orders book.csv "
+            "--start 2027-01-01 --out plan/",
+            param_hint="'--orders' / '--from-db'",
+        )
     from carexport.planning.problem import PlanningProblem, PlanParameters
     from carexport.planning.run import plan
     from carexport.planning.solve import SolveOptions
     from carexport.plans.files import write_plan
 
-    if from_db == (orders is not None):
-        raise CarexportError(
-            "give either --orders FILE or --from-db",
-            hint="e.g. carexport plan --orders book.csv --start 2027-01-01 --out plan/",
-        )
-    if method not in ("optimal", "greedy"):
-        raise CarexportError(f"unknown method {method!r}", hint="use optimal or greedy")
     params = PlanParameters(
         start=start,
         horizon_days=horizon,
         co2_price_usd_per_t=co2_price,
         lateness_usd_per_vehicle_day=lateness,
         time_limit_s=time_limit,
-        method="greedy" if method == "greedy" else "optimal",
+        method="greedy" if method is PlanMethod.GREEDY else "optimal",
     )
     options = SolveOptions(
         time_limit_s=time_limit, lp_file=None if dump_lp is None else str(dump_lp)
@@ -97,7 +118,7 @@ def plan_command(
         snapshot, vehicle_frame = _from_files(orders, vehicles, network)  # type: ignore[arg-type]
         problem = PlanningProblem(snapshot, vehicle_frame, params)
     label = "re-planning" if replanning is not None else "planning"
-    with console.status(f"{label} {problem.vehicles.height:,} vehicles ({method})"):
+    with console.status(f"{label} {problem.vehicles.height:,} vehicles ({method.value})"):
         if replanning is not None:
             from carexport.plans.service import replan
 
@@ -105,7 +126,7 @@ def plan_command(
         else:
             result = plan(problem, options)
     baseline = None
-    if compare and method == "optimal":
+    if compare and method is PlanMethod.OPTIMAL:
         from dataclasses import replace
 
         with console.status("planning the greedy baseline"):
@@ -141,7 +162,7 @@ def plan_command(
         )
     if from_db:
         console.print(f"stored as plan version {extra['plan_id']}")
-    if dump_lp is not None and method == "optimal":
+    if dump_lp is not None and method is PlanMethod.OPTIMAL:
         written.append(dump_lp)
     console.print("wrote " + ", ".join(str(p) for p in written))
 

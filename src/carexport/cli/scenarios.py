@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from carexport.cli.options import DATE_METAVAR, iso_date
+from carexport.cli.options import DATE_METAVAR, iso_date, number_option, output_file, seed_option
 from carexport.cli.render import console
 from carexport.config import get_settings
 
@@ -38,29 +38,49 @@ def list_command() -> None:
     console.print(table)
 
 
+def scenario_name(value: str) -> str:
+    """Callback of SCENARIO: all, a built-in name or a YAML file that exists."""
+    from carexport.scenarios.spec import LIBRARY, builtin_names
+
+    builtin = LIBRARY / f"{value.replace('-', '_')}.yaml"
+    if value == "all" or builtin.is_file() or Path(value).is_file():
+        return value
+    raise typer.BadParameter(
+        f"{value!r} is neither a scenario file nor a built-in scenario: give a YAML file "
+        f"or one of: all, {', '.join(builtin_names())}"
+    )
+
+
 @app.command("run")
 def run_command(
-    scenario: str = typer.Argument(..., help="A YAML file, a built-in name, or all."),
-    samples: int | None = typer.Option(
-        None, min=1, help="Samples per scenario (default: the spec's)."
+    scenario: str = typer.Argument(
+        ..., help="A YAML file, a built-in name, or all.", callback=scenario_name
     ),
-    seed: int | None = typer.Option(
-        None, min=0, help="Seed of the transit draws (default: the spec's)."
+    samples: int | None = number_option(
+        None, help="Samples per scenario (default: the spec's).", low=1, high=10_000
     ),
+    seed: int | None = seed_option(None, "Seed of the transit draws (default: the spec's)."),
     executor: ExecutorName = typer.Option(ExecutorName.LOCAL, help="Where the plans run."),
     address: str | None = typer.Option(
         None,
         help="With --executor ray: auto or HOST:PORT of a running cluster (default: a local one).",
     ),
-    workers: int | None = typer.Option(None, min=1, help="Local worker processes (default: CPUs)."),
+    workers: int | None = number_option(
+        None, help="Local worker processes (default: CPUs).", low=1, high=256
+    ),
     start: dt.date | None = typer.Option(
         None, help="First day of the plans (default: today).", parser=iso_date, metavar=DATE_METAVAR
     ),
-    horizon: int = typer.Option(120, min=1, help="Days planned."),
+    horizon: int = number_option(120, help="Days planned.", low=1, high=730),
     orders: Path | None = typer.Option(
-        None, help="An order file on the built-in network instead of the database (not stored)."
+        None,
+        exists=True,
+        dir_okay=False,
+        help="An order file on the built-in network instead of the database (not stored).",
     ),
-    xlsx: Path | None = typer.Option(None, help="Write the comparison workbook here."),
+    xlsx: Path | None = typer.Option(
+        None, help="Write the comparison workbook here (.xlsx).", callback=output_file(".xlsx")
+    ),
     org: str | None = typer.Option(None, help="Organisation id (default: CAREXPORT_ORG_ID)."),
 ) -> None:
     """Run scenarios: each sample re-plans the perturbed network and order book, beside its

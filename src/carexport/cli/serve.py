@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from carexport.cli.options import number_option
+
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(1, help="Worker processes."),
+    port: int = number_option(8000, help="Port to listen on.", low=1, high=65_535),
+    workers: int = number_option(1, help="Worker processes.", low=1, high=256),
     access_log: bool = typer.Option(True, help="Log every request (one line each)."),
 ) -> None:
     """Serve the API (OpenAPI docs at /docs) on the database of CAREXPORT_DATABASE_URL."""

@@ -14,7 +14,7 @@ from enum import StrEnum
 import typer
 from rich.table import Table
 
-from carexport.cli.options import DATE_METAVAR, day_start, iso_date
+from carexport.cli.options import DATE_METAVAR, day_start, iso_date, number_option
 from carexport.cli.render import console
 
 app = typer.Typer(help="Users, their roles, passwords and API tokens.", no_args_is_help=True)
@@ -208,7 +208,7 @@ def audit_command(
     ),
     actor: str | None = typer.Option(None, help="Only this user (or cli:NAME)."),
     action: str | None = typer.Option(None, help="Only this action (e.g. import_orders)."),
-    limit: int = typer.Option(100, min=1, max=100_000, help="At most this many, newest first."),
+    limit: int = number_option(100, help="At most this many, newest first.", low=1, high=100_000),
 ) -> None:
     """The audit log: who changed what, when, and how it ended."""
     from carexport.access import service

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from carexport.api.schemas import UtcDateTime
+
 
 class PlanRequest(BaseModel):
     start: dt.date
@@ -61,7 +63,7 @@ class PlanLegOut(BaseModel):
 
 class PlanOut(BaseModel):
     id: str
-    created_at: dt.datetime
+    created_at: UtcDateTime
     summary: dict[str, Any]
     explanations: list[PlanOrderOut]
     load_lists: list[PlanLoadOut]

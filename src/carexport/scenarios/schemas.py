@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from carexport.api.schemas import UtcDateTime
+
 
 class ScenarioOut(BaseModel):
     name: str
@@ -19,7 +21,7 @@ class ScenarioRunOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    created_at: dt.datetime
+    created_at: UtcDateTime
     scenarios: list[str]
     samples: int
     seed: int
