@@ -45,3 +45,15 @@ class ErrorOut(BaseModel):
     error: str
     hint: str | None = None
     problems: list[ProblemOut] = []
+
+
+class FieldIssueOut(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class RequestInvalidOut(BaseModel):
+    """FastAPI's answer to a request that does not match the route's parameters or body."""
+
+    detail: list[FieldIssueOut]

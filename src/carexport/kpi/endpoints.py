@@ -11,6 +11,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, UploadFile
 
 from carexport.api.deps import OrgDep, SessionDep
+from carexport.api.schemas import ErrorOut
 from carexport.errors import CarexportError
 from carexport.kpi import service
 from carexport.kpi.comtrade import read_comtrade
@@ -110,7 +111,11 @@ def get_seed(session: SessionDep, org_id: OrgDep) -> SeedOut:
     )
 
 
-@router.get("/kpi/rollout", response_model=RolloutOut)
+@router.get(
+    "/kpi/rollout",
+    response_model=RolloutOut,
+    responses={404: {"model": ErrorOut, "description": "Unknown brand"}},
+)
 def get_rollout(
     session: SessionDep, org_id: OrgDep, brand: str = "AVATR", as_of: dt.date | None = None
 ) -> RolloutOut:

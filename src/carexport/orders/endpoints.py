@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from carexport.api.deps import OrgDep, SessionDep
-from carexport.api.schemas import ErrorOut, ProblemOut
+from carexport.api.schemas import ErrorOut, ProblemOut, RequestInvalidOut
 from carexport.errors import CarexportError, NotFound
 from carexport.network import service as network_service
 from carexport.network.snapshot import NetworkSnapshot
@@ -32,7 +32,12 @@ from carexport.orders.service import ImportOptions, ImportReport, import_orders,
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 IMPORT_RESPONSES: dict[int | str, dict[str, object]] = {
-    422: {"model": ImportReportOut, "description": "Rejected: nothing was written"},
+    422: {
+        # A rejected import answers with its report; a body or parameter of the wrong
+        # shape with FastAPI's field list, as on every other route.
+        "model": ImportReportOut | RequestInvalidOut,
+        "description": "Rejected: nothing was written",
+    },
     400: {"model": ErrorOut, "description": "The organisation has no network loaded"},
 }
 

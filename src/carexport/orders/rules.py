@@ -679,6 +679,11 @@ def check_vehicles(table: RawTable, orders: Checked) -> Checked:
         "state of charge must be a number from 0 to 100",
         "write e.g. 30",
     )
+    if "nev" not in orders.orders.columns:
+        # The orders file could not be checked (a missing column, an unreadable file):
+        # its problems say so, and the VINs cannot be matched to its orders.
+        orders.vehicles = pl.DataFrame()
+        return orders
     known_orders = orders.orders.select(
         "order_id", "quantity", pl.col(ROW).alias("_order_row"), "nev"
     ).unique("order_id", keep="first", maintain_order=True)
