@@ -64,6 +64,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+STARTUP_S = 180
+
+
 def serve(url: str, org_id: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     """`carexport serve` (workers processes, no access log) on url for org_id, once /health
     answers."""
@@ -78,7 +81,9 @@ def serve(url: str, org_id: str, port: int, workers: int = 1) -> subprocess.Pope
     ]
     env = {**os.environ, "CAREXPORT_DATABASE_URL": url, "CAREXPORT_ORG_ID": org_id}
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
+    # A loaded machine (the test suite runs a file per core) can take a minute to start
+    # the workers: wait up to STARTUP_S.
+    deadline = time.monotonic() + STARTUP_S
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
@@ -89,4 +94,4 @@ def serve(url: str, org_id: str, port: int, workers: int = 1) -> subprocess.Pope
                 raise SystemExit(f"server exited: {log[-2000:]}") from error
             time.sleep(0.2)
     server.kill()
-    raise SystemExit("server did not answer within 60 s")
+    raise SystemExit(f"server on port {port} did not answer within {STARTUP_S} s")
