@@ -57,10 +57,14 @@ def main(argv: list[str]) -> int:
         return run(uv, "run", "--frozen", "carexport", "demo", *rest)
     if command == "cli":
         return run(uv, "run", "--frozen", "carexport", *rest)
+    # pytest runs on every core (pytest-xdist), a test file to a worker: the files that
+    # start servers or a Ray cluster then never run two of theirs at once. Arguments given
+    # to `tasks.py test` replace these defaults.
+    parallel = rest or ["-n", "auto", "--dist", "loadfile", "--durations", "15"]
     for step in (
         [uv, "run", "--frozen", "ruff", "check", "src", "tests", "bench", "tasks.py"],
         [uv, "run", "--frozen", "mypy"],
-        [uv, "run", "--frozen", "pytest", *rest],
+        [uv, "run", "--frozen", "pytest", *parallel],
     ):
         code = run(*step)
         if code != 0:
