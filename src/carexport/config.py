@@ -15,6 +15,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///carexport.db"
     """SQLAlchemy URL. SQLite (a file) by default; postgresql+psycopg://... for production."""
 
+    busy_timeout_s: float = 30.0
+    """On SQLite, how long a write waits for another writer to finish before it gives up
+    with a message (the CLI exits 75, the API answers 503); nothing is written then."""
+
     org_id: str = "demo"
     """The organisation (carmaker or logistics partner) that CLI commands act for."""
 

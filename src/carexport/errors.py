@@ -9,6 +9,7 @@ class CarexportError(Exception):
     """Base of every error carexport raises on purpose; rendered by the CLI and the API."""
 
     status_code = 400
+    exit_code = 1  # what the CLI exits with
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -27,6 +28,15 @@ class InternalError(CarexportError):
 
 class NotFound(CarexportError):
     status_code = 404
+
+
+class DatabaseBusy(CarexportError):
+    """Another writer held the database longer than this one would wait (on SQLite, the
+    busy timeout): nothing was written, and trying again later will do. The CLI exits 75
+    (EX_TEMPFAIL: try again), the API answers 503."""
+
+    status_code = 503
+    exit_code = 75
 
 
 @dataclass(frozen=True)

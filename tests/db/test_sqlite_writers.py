@@ -1,6 +1,7 @@
 """Two SQLite transactions that read and then write, interleaved: with writes=True the
 second waits its turn; without it, SQLite refuses the first one's write at once
-("database is locked", busy_timeout notwithstanding). What concurrent API requests do."""
+("database is locked", busy_timeout notwithstanding; raised as DatabaseBusy). What
+concurrent API requests do."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from carexport.db.session import make_engine, unit_of_work
+from carexport.errors import DatabaseBusy
 
 
 def _interleave(path: Path, *, writes: bool) -> None:
@@ -54,5 +56,8 @@ def test_writers_wait_their_turn(tmp_path: Path) -> None:
 
 
 def test_without_it_the_read_snapshot_cannot_write(tmp_path: Path) -> None:
-    with pytest.raises(OperationalError, match="database is locked"):
+    # SQLite's refusal reaches the caller as DatabaseBusy, a message, not a traceback.
+    with pytest.raises(DatabaseBusy, match="the database is busy") as refused:
         _interleave(tmp_path / "r.db", writes=False)
+    assert isinstance(refused.value.__cause__, OperationalError)
+    assert "database is locked" in str(refused.value.__cause__)

@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, busy_timeout_s=settings.busy_timeout_s)
         app.state.engine = engine
         # For single reads outside a unit of work (GET /vehicles/{vin}). On PostgreSQL,
         # a pool of its own without BEGIN and ROLLBACK around the reads and without a

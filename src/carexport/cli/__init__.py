@@ -44,7 +44,7 @@ def main() -> None:
         app()
     except CarexportError as error:
         render_error(error)
-        sys.exit(1)
+        sys.exit(error.exit_code)
 
 
 __all__ = ["app", "console", "main"]

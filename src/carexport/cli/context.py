@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from carexport.cli.render import error_console
 from carexport.config import get_settings
 from carexport.db.migrate import current_revision, head_revision
 from carexport.db.session import make_engine, unit_of_work
@@ -17,7 +18,8 @@ from carexport.errors import CarexportError
 @contextmanager
 def database(url: str | None = None, *, check_schema: bool = True) -> Iterator[Engine]:
     """The engine of CAREXPORT_DATABASE_URL (or url), disposed when the block ends."""
-    engine = make_engine(url or get_settings().database_url)
+    settings = get_settings()
+    engine = make_engine(url or settings.database_url, busy_timeout_s=settings.busy_timeout_s)
     try:
         if check_schema and current_revision(engine) != head_revision():
             raise CarexportError(
@@ -31,7 +33,19 @@ def database(url: str | None = None, *, check_schema: bool = True) -> Iterator[E
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
-    """One unit of work on the configured database."""
-    with database(url) as engine, unit_of_work(engine) as session:
+def session_scope(url: str | None = None, *, writes: bool = False) -> Iterator[Session]:
+    """One unit of work on the configured database. writes: it will write, so on SQLite it
+    queues among writers from its start (saying so on standard error when it waits), and
+    a wait beyond the busy timeout is a message (DatabaseBusy, exit 75), not a traceback."""
+    with (
+        database(url) as engine,
+        unit_of_work(engine, writes=writes, on_wait=_say_waiting) as session,
+    ):
         yield session
+
+
+def _say_waiting(seconds: float) -> None:
+    error_console.print(
+        f"another import or ingest is writing to the database: waiting for its turn "
+        f"(up to {seconds:g} s)"
+    )

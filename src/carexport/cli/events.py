@@ -37,7 +37,7 @@ def import_events(
     from carexport.tracking.ingest import ingest, read_event_file
 
     raw = read_event_file(file)
-    with session_scope() as session:
+    with session_scope(writes=True) as session:
         report = ingest(session, org or get_settings().org_id, raw, source=source or file.name)
     if report.problems:
         console.print(problems_table(report.problems[:50], title=f"Rejected events in {file.name}"))
@@ -86,7 +86,7 @@ def import_dcsa_command(
     try:
         link_table = read_links(_text(links), links.name) if links else None
         places = read_locations(_text(locations), locations.name) if locations else None
-        with session_scope() as session:
+        with session_scope(writes=True) as session:
             report = import_dcsa(
                 session,
                 org or get_settings().org_id,
@@ -244,7 +244,7 @@ def simulate_command(
         records = simulated_events(session, org_id, plan, until=end, seed=seed)
     totals = [0, 0, 0, 0]
     for start in range(0, records.height, batch):
-        with session_scope() as session:
+        with session_scope(writes=True) as session:
             report = ingest(
                 session,
                 org_id,
@@ -277,7 +277,7 @@ def learn_command(
     from carexport.tracking.service import learn_transit
 
     when = day_start(as_of)
-    with session_scope() as session:
+    with session_scope(writes=True) as session:
         stats, changed = learn_transit(session, org or get_settings().org_id, now=when)
     table = Table(title=f"Learned durations ({stats.height} lanes and destinations)")
     for column in ("kind", "lane or destination", "observed", "median days", "p90 days"):

@@ -92,7 +92,7 @@ def import_command(
     ) as progress:
         task = progress.add_task(f"reading {file.name}", total=None)
         orders_table, vehicles_table = read_files(file, vehicles, options)
-        with session_scope() as session:
+        with session_scope(writes=not dry_run) as session:
             if not network_service.has_network(session, org_id):
                 raise CarexportError(
                     f"organisation {org_id!r} has no network loaded",

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+from carexport.errors import DatabaseBusy
+
+# How long a SQLite writer waits for another writer's turn before giving up (DatabaseBusy).
+BUSY_TIMEOUT_S = 30.0
 
 
 def normalise_url(url: str) -> str:
@@ -19,11 +26,19 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S, **kwargs: Any) -> Engine:
+    """An engine on url. busy_timeout_s: on SQLite, how long a writer waits for another
+    writer to finish before its unit of work fails with DatabaseBusy."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        busy_timeout_ms = max(0, round(busy_timeout_s * 1000))
+
+        def pragmas(dbapi_connection: Any, record: Any) -> None:
+            _sqlite_pragmas(dbapi_connection, record)
+            dbapi_connection.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+
+        event.listen(engine, "connect", pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, **{"pool_pre_ping": True, **kwargs})
@@ -40,7 +55,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     # The default page cache is 2 MB: a batch that probes the event table once per VIN
     # would read most pages from the OS again and again. 256 MB is an upper bound, only
     # used as pages are touched; temporary tables stay in memory rather than in files.
@@ -53,15 +67,70 @@ def _sqlite_begin(connection: Any) -> None:
     # A transaction that reads and then writes must take the write lock before it reads:
     # SQLite cannot upgrade a read snapshot that another writer has moved past, and fails
     # at once ("database is locked") instead of waiting out busy_timeout.
-    immediate = connection.get_execution_options().get("sqlite_immediate", False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    options = connection.get_execution_options()
+    if not options.get("sqlite_immediate", False):
+        connection.exec_driver_sql("BEGIN")
+        return
+    on_wait: Callable[[float], None] | None = options.get("sqlite_on_wait")
+    if on_wait is None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    # Try once without waiting, so that the caller can say it waits when it has to.
+    raw = connection.connection.driver_connection
+    waits_ms = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+        return
+    except sqlite3.OperationalError as error:
+        if not is_busy(error):
+            raise
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(waits_ms)}")
+    on_wait(waits_ms / 1000)
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# PostgreSQL's lock_not_available (lock_timeout), deadlock_detected, serialization_failure:
+# the transaction lost to another writer and was rolled back.
+_PG_BUSY_STATES = {"55P03", "40P01", "40001"}
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether error (a DBAPI error, or SQLAlchemy's wrapper of one) says another writer
+    had the database: SQLite's SQLITE_BUSY ("database is locked") and its kin."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig
+    if isinstance(error, sqlite3.Error):
+        name = getattr(error, "sqlite_errorname", "")
+        return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "is locked" in str(error)
+    return getattr(error, "sqlstate", None) in _PG_BUSY_STATES
 
 
 @contextmanager
-def unit_of_work(engine: Engine, *, writes: bool = False) -> Iterator[Session]:
+def unit_of_work(
+    engine: Engine, *, writes: bool = False, on_wait: Callable[[float], None] | None = None
+) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back if it raises. writes:
     it will write, so on SQLite it waits its turn among writers from the start (BEGIN
-    IMMEDIATE); readers still run beside it."""
-    bind = engine.execution_options(sqlite_immediate=True) if writes else engine
-    with Session(bind, expire_on_commit=False) as session, session.begin():
-        yield session
+    IMMEDIATE); readers still run beside it. on_wait(seconds): called when it has to wait
+    for another writer (for at most seconds), before it does. A writer that waited longer
+    than the busy timeout, or lost to another one, raises DatabaseBusy: nothing written."""
+    options: dict[str, Any] = {}
+    if writes:
+        options["sqlite_immediate"] = True
+        if on_wait is not None:
+            options["sqlite_on_wait"] = on_wait
+    bind = engine.execution_options(**options) if options else engine
+    try:
+        with Session(bind, expire_on_commit=False) as session, session.begin():
+            yield session
+    except Exception as error:
+        if not is_busy(error):
+            raise
+        raise DatabaseBusy(
+            "the database is busy: another import, ingest or request was writing to it "
+            "and this one could not have its turn in time; nothing was written",
+            hint="try again when the other one is done (a SQLite writer waits up to "
+            "CAREXPORT_BUSY_TIMEOUT_S seconds, 30 by default)",
+        ) from error
