@@ -16,6 +16,12 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+# The CLI's Rich consoles take a COLUMNS they find when they are made as their fixed width,
+# and otherwise read COLUMNS at each print (what the tests' CliRunner(env=...) sets). Test
+# workers (pytest-xdist) start with COLUMNS=80: without it, and the consoles made now,
+# every test gets the width it asks for, whichever file a worker runs first.
+os.environ.pop("COLUMNS", None)
+import carexport.cli.render  # noqa: F401
 from carexport.db.migrate import upgrade
 from carexport.db.session import make_engine, normalise_url
 
