@@ -6,24 +6,16 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from carexport.db.migrate import upgrade
 from carexport.db.session import make_engine, unit_of_work
-from carexport.network.dataset import builtin_folder
-from carexport.network.service import load_dataset
-from carexport.orders.generate import SYNTHETIC_NOTE, OrderBook, generate, write_order_book
+from carexport.orders.generate import SYNTHETIC_NOTE, generate, write_order_book
 from carexport.orders.service import ImportOptions, import_orders, read_files
 from carexport.orders.tables import OrderRow, VehicleRow
 from carexport.orders.vin import vin_problem, with_check_digit
@@ -264,79 +256,3 @@ def test_generated_book_imports_without_a_problem(engine: Engine, tmp_path: Path
     value_usd = book.orders["quantity"] * book.orders["unit_value_usd"]
     nev_value_usd = value_usd.filter(book.orders["variant"].is_in(nev)).sum()
     assert nev_value_usd / value_usd.sum() == pytest.approx(book.nev_value_share_target, rel=0.02)
-
-
-# --- killing an import half-way --------------------------------------------------------
-
-CHILD = "import sys; from carexport.cli import main; sys.argv[0] = 'carexport'; main()"
-
-
-@pytest.fixture(scope="module")
-def big_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[OrderBook, list[Path]]:
-    book = generate(SNAPSHOT, months=12, start=D(2027, 1, 1), scale="chongqing", seed=7)
-    folder = tmp_path_factory.mktemp("big")
-    return book, write_order_book(book, folder / "book.csv", about="kill test")
-
-
-def _writing(engine: Engine) -> bool:
-    """Whether another connection holds an open write into the order tables."""
-    if engine.dialect.name == "sqlite":
-        probe = sqlite3.connect(str(engine.url.database), timeout=0, isolation_level=None)
-        try:
-            probe.execute("BEGIN IMMEDIATE")  # fails while another connection writes
-        except sqlite3.OperationalError:  # database is locked
-            return True
-        finally:
-            probe.close()  # and with it the probe's own (empty) transaction
-        return False
-    query = text(
-        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-        "WHERE c.relname = 'export_order' AND l.mode = 'RowExclusiveLock' "
-        "AND l.pid <> pg_backend_pid()"
-    )
-    with engine.connect() as conn:
-        return bool(conn.scalar(query))
-
-
-def test_killed_import_writes_nothing_and_a_new_import_succeeds(
-    engine: Engine,
-    database_url: str,
-    big_book: tuple[OrderBook, list[Path]],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The child runs `carexport orders import`, which needs the organisation's network:
-    # load it as `carexport network load` does (test_cli.py runs that command itself).
-    with unit_of_work(engine) as session:
-        load_dataset(session, ORG, builtin_folder())
-    monkeypatch.setenv("CAREXPORT_DATABASE_URL", database_url)
-    monkeypatch.setenv("CAREXPORT_ORG_ID", ORG)
-    run_import(engine, GOOD / "orders.csv", GOOD / "vehicles.csv")
-    before = table_counts(engine)
-    book, (orders, vehicles) = big_book
-    command = [sys.executable, "-c", CHILD, "orders", "import", str(orders), "--vehicles", str(vehicles)]  # fmt: skip
-
-    def start(log: str) -> subprocess.Popen[bytes]:
-        with (tmp_path / log).open("wb") as out:
-            return subprocess.Popen(command, env=os.environ, stdout=out, stderr=subprocess.STDOUT)
-
-    child = start("killed.log")
-    deadline = time.monotonic() + 60
-    while not _writing(engine):
-        assert child.poll() is None, (tmp_path / "killed.log").read_text()
-        assert time.monotonic() < deadline, "the import never started writing"
-        time.sleep(0.02)
-    time.sleep(0.3)  # well inside the write phase (several seconds for 477k VINs)
-    assert child.poll() is None, "the import finished before it could be killed"
-    child.send_signal(signal.SIGKILL)
-    assert child.wait(timeout=30) == -signal.SIGKILL
-
-    assert table_counts(engine) == before
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            assert conn.scalar(text("PRAGMA integrity_check")) == "ok"
-
-    again = start("again.log")
-    assert again.wait(timeout=300) == 0, (tmp_path / "again.log").read_text()
-    added = (book.orders.height, book.vehicles.height, 1)
-    assert table_counts(engine) == tuple(b + a for b, a in zip(before, added, strict=True))
