@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
@@ -145,17 +146,24 @@ async def authorize(request: Request) -> AsyncIterator[None]:
         outcome = str(error.status_code)
         raise
     finally:
-        # In its own transaction: a refused or failed write is audited too.
-        with unit_of_work(request.app.state.engine, writes=True) as session:
-            access_service.record(
-                session,
-                principal.org_id,
-                principal.username,
-                action,
-                f"{request.method} {request.url.path}",
-                outcome,
-                {"via": principal.via, "query": str(request.url.query)[:500]},
-            )
+        # In its own transaction: a refused or failed write is audited too. In the thread
+        # pool, not on the event loop: on SQLite it waits for the write lock, and waiting on
+        # the loop stalled every request, the writer it waited for too (whose commit needs
+        # the loop to be scheduled) until busy_timeout ran out (bench/bench_soak.py).
+        await run_in_threadpool(_audit, request, principal, action, outcome)
+
+
+def _audit(request: Request, principal: Principal, action: Action, outcome: str) -> None:
+    with unit_of_work(request.app.state.engine, writes=True) as session:
+        access_service.record(
+            session,
+            principal.org_id,
+            principal.username,
+            action,
+            f"{request.method} {request.url.path}",
+            outcome,
+            {"via": principal.via, "query": str(request.url.query)[:500]},
+        )
 
 
 def get_principal(request: Request) -> Principal:
@@ -170,6 +178,10 @@ async def get_org_id(request: Request) -> str:  # async: no thread-pool hop for 
     return get_principal(request).org_id
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the unit of work ends (commits) when the endpoint returns, before the
+# answer is sent. With FastAPI's default ("request") it ended after the answer had gone
+# out, so a client could read right after a 200 or 201 and not find what it wrote, and a
+# failed commit was never reported (what bench/bench_soak.py found).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 OrgDep = Annotated[str, Depends(get_org_id)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

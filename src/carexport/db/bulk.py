@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Column, MetaData, Select, String, Table, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 _CHUNK_ROWS = 200_000
@@ -184,8 +185,14 @@ def temporary_table(session: Session, name: str, frame: pl.DataFrame) -> Iterato
         # Row counts for the planner, so that it drives joins from the (small) key table.
         connection.exec_driver_sql(f'ANALYZE "{name}"')
         yield table
-    finally:
-        table.drop(connection)
+    except BaseException:
+        # A failed PostgreSQL transaction refuses every statement until its rollback, which
+        # drops the table anyway: the DROP's own error must not hide the one that failed it
+        # (a deadlock read as "current transaction is aborted").
+        with suppress(DBAPIError):
+            table.drop(connection)
+        raise
+    table.drop(connection)
 
 
 def rows_for_keys(

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from carexport.api.deps import OrgDep, SessionDep
 from carexport.api.schemas import ErrorOut
+from carexport.db.session import unit_of_work
 from carexport.errors import NotFound
 from carexport.planning.problem import PlanParameters
+from carexport.planning.run import plan
 from carexport.plans import repository
 from carexport.plans.schemas import PlanLegOut, PlanLoadOut, PlanOrderOut, PlanOut, PlanRequest
-from carexport.plans.service import plan_and_store
+from carexport.plans.service import problem_from_db, store_plan
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 
@@ -23,7 +25,7 @@ router = APIRouter(prefix="/plans", tags=["plans"])
     status_code=201,
     responses={400: {"model": ErrorOut, "description": "No network or no orders"}},
 )
-def post_plan(request: PlanRequest, session: SessionDep, org_id: OrgDep) -> PlanOut:
+def post_plan(request: PlanRequest, http: Request, org_id: OrgDep) -> PlanOut:
     """Plan every stored order of the organisation and store the plan as a new version."""
     params = PlanParameters(
         start=request.start,
@@ -34,9 +36,18 @@ def post_plan(request: PlanRequest, session: SessionDep, org_id: OrgDep) -> Plan
         method=request.method,
         time_limit_s=request.time_limit_s,
     )
-    plan_id, _ = plan_and_store(session, org_id, params)
-    session.flush()
-    return get_plan(plan_id, session, org_id)
+    # Read, plan outside any transaction, then store, as the dashboard's plan runs do: a
+    # request that writes holds SQLite's write lock from its start (api.deps), so with
+    # SessionDep every ingest waited out the whole solve, and failed after busy_timeout
+    # (bench/bench_soak.py).
+    engine = http.app.state.engine
+    with unit_of_work(engine) as session:
+        problem = problem_from_db(session, org_id, params)
+    result = plan(problem)
+    with unit_of_work(engine, writes=True) as session:
+        plan_id = store_plan(session, org_id, result, params, problem.network)
+        session.flush()
+        return get_plan(plan_id, session, org_id)
 
 
 @router.get(

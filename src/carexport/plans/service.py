@@ -52,6 +52,7 @@ def store_plan(
     """Store a plan version with its legs, order figures, load lists, and every VIN's
     expected milestones (for tracking). The plan becomes the current plan of every VIN it
     serves, and those already tracked get their ETAs re-projected on it."""
+    tracking_service.lock_tracking_writes(session, org_id)
     plan_id = str(uuid.uuid4())
     parameters = {
         k: (v.isoformat() if isinstance(v, dt.date) else v)

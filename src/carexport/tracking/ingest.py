@@ -27,7 +27,7 @@ from carexport.tracking.events import (
     typed_events,
 )
 from carexport.tracking.milestones import unpack
-from carexport.tracking.service import keep_fvl_facts, revise_etas
+from carexport.tracking.service import keep_fvl_facts, lock_tracking_writes, revise_etas
 from carexport.tracking.tables import RejectedEventRow
 
 
@@ -95,6 +95,7 @@ def ingest(
     scans the organisation's whole event log or VIN list.
     """
     now = now or dt.datetime.now(dt.UTC)
+    lock_tracking_writes(session, org_id)
     nodes = network_service.node_ids(session, org_id)
     raw = raw.with_columns(pl.col("source").fill_null(source))
     # A big batch is applied in parts that share no VIN, inside the same transaction: a

@@ -4,6 +4,7 @@ ETA revisions, and the transit histogram the ETA learns from."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from typing import Any
 
@@ -413,6 +414,19 @@ def list_statuses(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(VehicleStatusRow.vin).limit(limit).offset(offset))
     return total, list(rows)
+
+
+def lock_tracking_writes(session: Session, org_id: str) -> None:
+    """Hold the organisation's tracking write lock until the transaction ends (PostgreSQL;
+    SQLite lets one writer at a time anyway). Ingest, storing a plan and re-projecting
+    every ETA update the same vehicle_plan and vehicle_status rows in different orders, so
+    two at once deadlocked (bench/bench_soak.py: POST /plans beside POST /events): each
+    takes this first, before its first write, and the second waits for the first."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(f"carexport tracking {org_id}".encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def expected_of_plan(session: Session, org_id: str, plan_id: str) -> pl.DataFrame:

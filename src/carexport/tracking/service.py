@@ -26,6 +26,13 @@ from carexport.tracking.milestones import unpack
 from carexport.tracking.tables import VehicleStatusRow
 
 
+def lock_tracking_writes(session: Session, org_id: str) -> None:
+    """Wait for, then hold until the transaction ends, the organisation's tracking write
+    lock: what ingest, storing a plan and re-projecting ETAs take before they write, so that
+    two of them at once cannot deadlock on PostgreSQL (see the repository's)."""
+    repository.lock_tracking_writes(session, org_id)
+
+
 def store_plan_milestones(
     session: Session, org_id: str, plan_id: str, milestones: pl.DataFrame, plans: pl.DataFrame
 ) -> None:
@@ -69,6 +76,7 @@ def rebuild_fvl_facts(session: Session, org_id: str, *, chunk: int = 100_000) ->
     and plans, a range of VINs at a time (memory bounded by the range); returns how
     many VINs. For a store migrated from before the facts were kept, or after orders
     changed brand or market."""
+    lock_tracking_writes(session, org_id)
     vins = repository.planned_or_tracked_vins(session, org_id)
     for start in range(0, len(vins), chunk):
         part = vins[start : start + chunk]
@@ -149,6 +157,7 @@ def learn_transit(
     delivered with it. Returns what was learned (kind, key, observations, median_hours,
     p90_hours) and how many ETAs changed."""
     now = now or dt.datetime.now(dt.UTC)
+    lock_tracking_writes(session, org_id)
     stats = quantiles(repository.duration_histogram(session, org_id))
     repository.store_transit_model(session, org_id, stats, now)
     changed = refresh_etas(session, org_id, now=now, basis=f"transit model {now:%Y-%m-%dT%H:%M}Z")
