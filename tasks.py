@@ -57,10 +57,10 @@ def main(argv: list[str]) -> int:
         return run(uv, "run", "--frozen", "carexport", "demo", *rest)
     if command == "cli":
         return run(uv, "run", "--frozen", "carexport", *rest)
-    # pytest runs on every core (pytest-xdist), a test file to a worker: the files that
-    # start servers or a Ray cluster then never run two of theirs at once. Arguments given
-    # to `tasks.py test` replace these defaults.
-    parallel = rest or ["-n", "auto", "--dist", "loadfile", "--durations", "15"]
+    # pytest runs four workers (pytest-xdist), a test file to a worker: most of the suite's
+    # time is waiting (servers, subprocesses, databases), so more workers than cores pay.
+    # Arguments given to `tasks.py test` replace these defaults.
+    parallel = rest or ["-n", "4", "--dist", "loadfile", "--durations", "15"]
     for step in (
         [uv, "run", "--frozen", "ruff", "check", "src", "tests", "bench", "tasks.py"],
         [uv, "run", "--frozen", "mypy"],

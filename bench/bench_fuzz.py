@@ -6,7 +6,7 @@ operation of /openapi.json (examples, coverage, fuzzing and stateful phases) wit
 admin's API token and checks each answer: no server error (5xx) and every answer as its
 schema says (status documented, body valid). Prints cases generated and failures by kind
 beside the goal (0 server errors and 0 schema violations in >= 1,000 cases); exits 1 on
-any server error or schema violation, so the smoke run in tests/test_bench_smoke.py fails
+any server error or schema violation, so the smoke run in tests/bench_smoke/ fails
 on one.
 
     uv run python bench/bench_fuzz.py                 # >= 1,000 cases (about 2 minutes)

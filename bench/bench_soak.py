@@ -24,7 +24,7 @@ and open files, and p50/p90/p99 latency per kind over the interval. The summary 
 figures beside the goals (issue 12): 0 errors, and memory flat, that is the server's RSS
 over the last tenth of the run (the median of its samples, taken every second) at most 10%
 above its RSS over the tenth before half time. Exits 1 on any error, so the smoke run in
-tests/test_bench_smoke.py fails on one; Ctrl-C stops the load early and still prints the
+tests/bench_smoke/ fails on one; Ctrl-C stops the load early and still prints the
 summary.
 
     uv run python bench/bench_soak.py                        # 30 minutes on SQLite
@@ -434,7 +434,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(
             f"bench_soak: the database failed: {getattr(error, 'orig', None) or error}"
         ) from None
-    if errors:  # tests/test_bench_smoke fails on it: a soak error is a bug whatever the size
+    if errors:  # tests/bench_smoke/ fails on it: a soak error is a bug whatever the size
         sys.exit(f"bench_soak: exit 1: {errors} errors (each kind printed above)")
 
 

@@ -112,13 +112,13 @@ def two_node_cluster() -> Iterator[str]:
 
     try:
         start("--head", f"--port={port}", f"--temp-dir={temp}", "--include-dashboard=false")
-        _wait_for_port(port, 60)
+        _wait_for_port(port, 180)  # a loaded machine (a test file per worker) is slow to start Ray
         start(f"--address={address}")
         ray.init(address=address, log_to_driver=False)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while sum(n["Alive"] for n in ray.nodes()) < 2:
             if time.monotonic() > deadline:
-                raise TimeoutError("the second Ray node did not join within 60 s")
+                raise TimeoutError("the second Ray node did not join within 180 s")
             time.sleep(0.2)
         yield address
     finally:

@@ -1,4 +1,8 @@
-"""Every benchmark script runs in its --smoke size, so none of them rots unnoticed."""
+"""Every benchmark script runs in its --smoke size, so none of them rots unnoticed.
+
+The scripts are dealt into the test files of this folder (SCRIPTS[k::FILES] for file k):
+the suite's workers take a file at a time, and these are its longest tests.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-BENCH = Path(__file__).parents[1] / "bench"
+BENCH = Path(__file__).parents[2] / "bench"
 SCRIPTS = sorted(BENCH.glob("bench_*.py"))
+FILES = 4
 
 
-def test_there_are_benchmarks() -> None:
-    assert SCRIPTS
+def share(k: int) -> list[Path]:
+    """The scripts test file k runs."""
+    return SCRIPTS[k::FILES]
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
-def test_benchmark_smoke_run(script: Path) -> None:
+def smoke_run(script: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(script), "--smoke"],
         capture_output=True,
