@@ -9,6 +9,7 @@ parallel or on a shared server never see each other's rows.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 
@@ -26,6 +27,36 @@ from carexport.db.migrate import upgrade
 from carexport.db.session import make_engine, normalise_url
 
 PG_ENV = "CAREXPORT_TEST_DATABASE_URL"
+
+# The longest test files, longest first (tests/bench_smoke/ has the benchmark smokes; the
+# Ray file starts a cluster and runs the scenario bench). pytest-xdist (--dist loadfile)
+# hands out files in collection order: these first, so no worker starts a four-minute file
+# when the others are nearly done.
+LONG_FILES = [
+    "tests/scenarios/test_executors.py",
+    "tests/bench_smoke/test_smoke_1.py",
+    "tests/bench_smoke/test_smoke_2.py",
+    "tests/bench_smoke/test_smoke_0.py",
+    "tests/bench_smoke/test_smoke_3.py",
+    "tests/reliability/test_concurrency.py",
+    "tests/reliability/test_crash.py",
+    "tests/web/test_browser.py",
+    "tests/access/test_isolation.py",
+    "tests/scenarios/test_cli.py",
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: k for k, name in enumerate(LONG_FILES)}
+    root = config.rootpath
+    gone = [name for name in LONG_FILES if not (root / name).exists()]
+    if gone:
+        raise pytest.UsageError(f"tests/conftest.py LONG_FILES names no file: {gone}")
+
+    def key(item: pytest.Item) -> int:
+        return rank.get(item.path.relative_to(root).as_posix(), len(LONG_FILES))
+
+    items.sort(key=key)  # stable: within a file, and among the rest, the order is kept
 
 
 def _pg_admin_url() -> str | None:
@@ -60,20 +91,28 @@ def pg_template() -> Iterator[str | None]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite file, copied for each test (migrating costs about 0.3 s a test)."""
+    path = tmp_path_factory.mktemp("template") / "carexport.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return str(path)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     pg_template: str | None,
+    sqlite_template: str,
 ) -> Iterator[str]:
     """The URL of a fresh database at the current schema, one per test and backend."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("db") / "carexport.db"
-        url = f"sqlite:///{path}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
+        shutil.copyfile(sqlite_template, path)
+        yield f"sqlite:///{path}"
         return
     admin_url = _pg_admin_url()
     if admin_url is None or pg_template is None:

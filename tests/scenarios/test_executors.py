@@ -24,6 +24,7 @@ from carexport.planning.problem import PlanParameters
 from carexport.scenarios.executors import LocalPool, RayExecutor
 from carexport.scenarios.runner import Inputs, inputs_of, jobs_for
 from carexport.scenarios.spec import parse_specs
+from tests.bench_smoke.smoke import STARTS_RAY, smoke_run
 from tests.scenarios.test_runner import book
 
 ray = pytest.importorskip(
@@ -60,17 +61,6 @@ def without_time(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if k != "seconds"} for r in results]
 
 
-def test_same_seed_same_results_serial_pool_and_ray(inputs: Inputs) -> None:
-    jobs = jobs_for(parse_specs(SPEC, "mix.yaml"), None, None)
-    assert len(jobs) == 6
-    serial = without_time(LocalPool(1).run(inputs, jobs))
-    pool = without_time(LocalPool(2).run(inputs, jobs))
-    on_ray = without_time(RayExecutor(None, num_cpus=2).run(inputs, jobs))
-    assert serial == pool == on_ray
-    # The draws differ between samples (the test would pass vacuously otherwise).
-    assert len({r["cost_usd"] for r in serial if r["scenario"] == "mix"}) > 1
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -95,7 +85,10 @@ def two_node_cluster() -> Iterator[str]:
     temp = tempfile.mkdtemp(prefix="cxray-")
     port = _free_port()
     address = f"127.0.0.1:{port}"
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    # Token auth off for this cluster, as it is for this test's driver: `ray start` turns it
+    # on when it finds a ~/.ray/auth_token (a local ray.init() writes one, so the second
+    # run of the suite on a machine failed with "Authentication token is missing").
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
     common = ["--block", "--num-cpus=1", "--disable-usage-stats", "--node-ip-address=127.0.0.1"]
     nodes: list[subprocess.Popen[bytes]] = []
 
@@ -137,11 +130,25 @@ def two_node_cluster() -> Iterator[str]:
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def test_two_ray_nodes_run_the_jobs_and_agree_with_the_pool(
+def test_same_seed_same_results_serial_pool_and_two_ray_nodes(
     inputs: Inputs, two_node_cluster: str
 ) -> None:
+    # One Ray cluster for the file: each start costs tens of seconds on a loaded machine.
+    # bench/bench_scenarios.py --smoke (below) starts Ray on its own (RayExecutor(None)).
     jobs = jobs_for(parse_specs(SPEC, "mix.yaml"), None, None)
+    assert len(jobs) == 6
+    serial = without_time(LocalPool(1).run(inputs, jobs))
+    pool = without_time(LocalPool(2).run(inputs, jobs))
     executor = RayExecutor(two_node_cluster)  # joins the cluster the fixture connected to
-    results = without_time(executor.run(inputs, jobs))
+    on_ray = without_time(executor.run(inputs, jobs))
     assert len(executor.nodes_used) == 2
-    assert results == without_time(LocalPool(1).run(inputs, jobs))
+    assert serial == pool == on_ray
+    # The draws differ between samples (the test would pass vacuously otherwise).
+    assert len({r["cost_usd"] for r in serial if r["scenario"] == "mix"}) > 1
+
+
+@pytest.mark.parametrize("script", STARTS_RAY, ids=[s.stem for s in STARTS_RAY])
+def test_benchmark_smoke_run_with_ray(script: Path) -> None:
+    # Here rather than in tests/bench_smoke/: this file's tests run on one worker, one after
+    # another, so only one Ray cluster is ever starting (see tests/bench_smoke/smoke.py).
+    smoke_run(script)

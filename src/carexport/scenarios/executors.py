@@ -15,6 +15,13 @@ from carexport.scenarios.runner import Inputs, Job, run_job
 
 Done = Callable[[Job, dict[str, Any]], None]
 
+# Under `uv run`, Ray (2.43+) by default starts each worker with `uv run` again from a copy of
+# the working folder, taking uv's path from the driver's command line: a relative one
+# (`.tools/bin/uv run ...`) is not there, no worker registers and a run hung for minutes.
+# Ray's nodes here run carexport's own environment already, so that copy buys nothing. Set
+# before ray is first imported (it reads the variable then); a value the user set stays.
+os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+
 
 class Executor(Protocol):
     name: str
