@@ -60,7 +60,11 @@ def main(argv: list[str]) -> int:
     # pytest runs four workers (pytest-xdist), a test file to a worker: most of the suite's
     # time is waiting (servers, subprocesses, databases), so more workers than cores pay.
     # Arguments given to `tasks.py test` replace these defaults.
-    parallel = rest or ["-n", "4", "--dist", "loadfile", "--durations", "15"]
+    # --no-loadscope-reorder keeps the collection order (longest files first, see
+    # tests/conftest.py) instead of xdist's order by number of tests per file.
+    parallel = rest or [
+        "-n", "4", "--dist", "loadfile", "--no-loadscope-reorder", "--durations", "15"
+    ]  # fmt: skip
     for step in (
         [uv, "run", "--frozen", "ruff", "check", "src", "tests", "bench", "tasks.py"],
         [uv, "run", "--frozen", "mypy"],

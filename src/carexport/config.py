@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     """On SQLite, how long a write waits for another writer to finish before it gives up
     with a message (the CLI exits 75, the API answers 503); nothing is written then."""
 
+    sqlite_cache_mib: int = 256
+    """On SQLite, the most page cache each connection keeps (filled as pages are read)."""
+
     org_id: str = "demo"
     """The organisation (carmaker or logistics partner) that CLI commands act for."""
 

@@ -29,7 +29,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url, busy_timeout_s=settings.busy_timeout_s)
+        engine = make_engine(
+            settings.database_url,
+            busy_timeout_s=settings.busy_timeout_s,
+            sqlite_cache_mib=settings.sqlite_cache_mib,
+        )
         app.state.engine = engine
         # For single reads outside a unit of work (GET /vehicles/{vin}). On PostgreSQL,
         # a pool of its own without BEGIN and ROLLBACK around the reads and without a

@@ -19,7 +19,11 @@ from carexport.errors import CarexportError
 def database(url: str | None = None, *, check_schema: bool = True) -> Iterator[Engine]:
     """The engine of CAREXPORT_DATABASE_URL (or url), disposed when the block ends."""
     settings = get_settings()
-    engine = make_engine(url or settings.database_url, busy_timeout_s=settings.busy_timeout_s)
+    engine = make_engine(
+        url or settings.database_url,
+        busy_timeout_s=settings.busy_timeout_s,
+        sqlite_cache_mib=settings.sqlite_cache_mib,
+    )
     try:
         if check_schema and current_revision(engine) != head_revision():
             raise CarexportError(

@@ -17,6 +17,12 @@ from carexport.errors import DatabaseBusy
 # How long a SQLite writer waits for another writer's turn before giving up (DatabaseBusy).
 BUSY_TIMEOUT_S = 30.0
 
+# The default page cache is 2 MB: a batch that probes the event table once per VIN would
+# read most pages from the OS again and again. This is an upper bound per connection, used
+# as pages are touched, so a server's pool of connections grows towards pool x this as the
+# database grows (CAREXPORT_SQLITE_CACHE_MIB).
+SQLITE_CACHE_MIB = 256
+
 
 def normalise_url(url: str) -> str:
     """Accept plain postgresql:// URLs and route them to psycopg 3."""
@@ -26,17 +32,27 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S, **kwargs: Any) -> Engine:
-    """An engine on url. busy_timeout_s: on SQLite, how long a writer waits for another
-    writer to finish before its unit of work fails with DatabaseBusy."""
+def make_engine(
+    url: str,
+    *,
+    busy_timeout_s: float = BUSY_TIMEOUT_S,
+    sqlite_cache_mib: int = SQLITE_CACHE_MIB,
+    **kwargs: Any,
+) -> Engine:
+    """An engine on url. On SQLite: busy_timeout_s, how long a writer waits for another
+    writer to finish before its unit of work fails with DatabaseBusy; sqlite_cache_mib, the
+    most page cache a connection keeps."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         busy_timeout_ms = max(0, round(busy_timeout_s * 1000))
 
+        cache_kib = max(0, int(sqlite_cache_mib)) * 1024
+
         def pragmas(dbapi_connection: Any, record: Any) -> None:
             _sqlite_pragmas(dbapi_connection, record)
             dbapi_connection.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+            dbapi_connection.execute(f"PRAGMA cache_size=-{cache_kib}")
 
         event.listen(engine, "connect", pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -55,10 +71,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # The default page cache is 2 MB: a batch that probes the event table once per VIN
-    # would read most pages from the OS again and again. 256 MB is an upper bound, only
-    # used as pages are touched; temporary tables stay in memory rather than in files.
-    cursor.execute("PRAGMA cache_size=-262144")
+    # Temporary tables stay in memory rather than in files. (The page cache is set in
+    # make_engine: SQLITE_CACHE_MIB.)
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
