@@ -33,27 +33,3 @@ def test_cache_and_busy_timeout_come_from_the_environment(
         assert _pragma(url, "busy_timeout") == 2_500
     finally:
         get_settings.cache_clear()
-
-
-@pytest.mark.parametrize(
-    ("variable", "value", "says"),
-    [
-        ("CAREXPORT_SQLITE_CACHE_MIB", "abc", "valid integer"),
-        ("CAREXPORT_SQLITE_CACHE_MIB", "-1", "greater than or equal to 0"),
-        ("CAREXPORT_BUSY_TIMEOUT_S", "-2.5", "greater than or equal to 0"),
-    ],
-)
-def test_a_bad_setting_is_a_message_naming_the_variable(
-    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, says: str
-) -> None:
-    from carexport.errors import CarexportError
-
-    monkeypatch.setenv(variable, value)
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(CarexportError) as raised:
-            get_settings()
-    finally:
-        get_settings.cache_clear()
-    assert f"{variable}={value!r}" in raised.value.message
-    assert says in raised.value.message

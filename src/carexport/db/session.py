@@ -46,6 +46,7 @@ def make_engine(
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         busy_timeout_ms = max(0, round(busy_timeout_s * 1000))
+
         cache_kib = max(0, int(sqlite_cache_mib)) * 1024
 
         def pragmas(dbapi_connection: Any, record: Any) -> None:
