@@ -26,6 +26,13 @@ class InternalError(CarexportError):
     status_code = 500
 
 
+class BadSetting(CarexportError):
+    """A CAREXPORT_* environment variable that cannot be read (the CLI exits 2, as for a
+    bad option: nothing was done)."""
+
+    exit_code = 2
+
+
 class NotFound(CarexportError):
     status_code = 404
 

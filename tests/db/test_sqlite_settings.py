@@ -33,3 +33,91 @@ def test_cache_and_busy_timeout_come_from_the_environment(
         assert _pragma(url, "busy_timeout") == 2_500
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("CAREXPORT_SQLITE_CACHE_MIB", "abc", "valid integer"),
+        ("CAREXPORT_SQLITE_CACHE_MIB", "-1", "greater than or equal to 0"),
+        ("CAREXPORT_BUSY_TIMEOUT_S", "-2.5", "greater than or equal to 0"),
+    ],
+)
+def test_a_bad_setting_is_a_message_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, says: str
+) -> None:
+    from carexport.errors import CarexportError
+
+    monkeypatch.setenv(variable, value)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(CarexportError) as raised:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert f"{variable}={value!r}" in raised.value.message
+    assert says in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CAREXPORT_SQLITE_CACHE_MIB", "abc"),
+        ("CAREXPORT_BUSY_TIMEOUT_S", "-1"),
+        ("CAREXPORT_MAX_UPLOAD_BYTES", "0"),
+        ("CAREXPORT_DATABASE_URL", "carexport.db"),
+        ("CAREXPORT_DATABASE_URL", "mysql://root@localhost/carexport"),
+    ],
+)
+def test_a_bad_setting_ends_the_command_with_exit_2_and_no_traceback(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    """Through the installed entry point, as a user meets it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "200", "CAREXPORT_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    env[variable] = value
+    done = subprocess.run(
+        [sys.executable, "-c", "from carexport.cli import main; main()", "exceptions"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode == 2, said
+    assert "Traceback" not in said
+    assert f"{variable}={value!r}" in said or f"URL {value!r}" in said or "names 'mysql'" in said
+    assert "README" in said or "sqlite:///path/to/carexport.db" in said
+    assert not (tmp_path / "x.db").exists()  # nothing was opened
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("sqlite:///{tmp}/no/such/folder/x.db", "unable to open database file"),
+        ("postgresql://nobody@127.0.0.1:1/x", "Connection refused"),
+    ],
+)
+def test_a_database_that_cannot_be_opened_is_a_message(tmp_path: Path, url: str, says: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    url = url.format(tmp=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", "from carexport.cli import main; main()", "exceptions"],
+        env={**os.environ, "CAREXPORT_DATABASE_URL": url, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode == 1, said
+    assert "Traceback" not in said
+    assert "cannot open the database at" in said and says in said
+    assert "check CAREXPORT_DATABASE_URL" in said

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from carexport.cli.render import error_console
 from carexport.config import get_settings
 from carexport.db.migrate import current_revision, head_revision
-from carexport.db.session import make_engine, unit_of_work
+from carexport.db.session import check_reachable, make_engine, unit_of_work
 from carexport.errors import CarexportError
 
 
@@ -25,6 +25,7 @@ def database(url: str | None = None, *, check_schema: bool = True) -> Iterator[E
         sqlite_cache_mib=settings.sqlite_cache_mib,
     )
     try:
+        check_reachable(engine)
         if check_schema and current_revision(engine) != head_revision():
             raise CarexportError(
                 f"the database at {engine.url.render_as_string(hide_password=True)} "

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
-from carexport.errors import DatabaseBusy
+from carexport.errors import BadSetting, CarexportError, DatabaseBusy
 
 # How long a SQLite writer waits for another writer's turn before giving up (DatabaseBusy).
 BUSY_TIMEOUT_S = 30.0
@@ -24,12 +24,44 @@ BUSY_TIMEOUT_S = 30.0
 SQLITE_CACHE_MIB = 256
 
 
+URL_HINT = (
+    "set CAREXPORT_DATABASE_URL to sqlite:///path/to/carexport.db or "
+    "postgresql://user:password@host:5432/database"
+)
+
+
 def normalise_url(url: str) -> str:
     """Accept plain postgresql:// URLs and route them to psycopg 3."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise BadSetting(f"the database URL {url!r} cannot be read", hint=URL_HINT) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise BadSetting(
+            f"the database URL names {parsed.get_backend_name()!r}: carexport runs on SQLite "
+            "and PostgreSQL",
+            hint=URL_HINT,
+        )
     return parsed.render_as_string(hide_password=False)
+
+
+def check_reachable(engine: Engine) -> None:
+    """Open one connection now, so that a database that is not there (no server, a wrong
+    password, a folder that does not exist) is a message naming it, not a driver's
+    traceback in the middle of a command."""
+    try:
+        with engine.connect():
+            pass
+    except (DBAPIError, NoSuchModuleError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise CarexportError(
+            f"cannot open the database at {engine.url.render_as_string(hide_password=True)}: "
+            f"{reason}",
+            hint="check CAREXPORT_DATABASE_URL, and that the server is running "
+            "or the folder exists",
+        ) from None
 
 
 def make_engine(
@@ -46,7 +78,6 @@ def make_engine(
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         busy_timeout_ms = max(0, round(busy_timeout_s * 1000))
-
         cache_kib = max(0, int(sqlite_cache_mib)) * 1024
 
         def pragmas(dbapi_connection: Any, record: Any) -> None:
