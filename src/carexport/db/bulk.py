@@ -83,6 +83,45 @@ def upsert_frame(session: Session, table: str, frame: pl.DataFrame, *, key: Sequ
     return frame.height
 
 
+def add_frame(session: Session, table: str, frame: pl.DataFrame, *, key: Sequence[str]) -> int:
+    """Add the rows of frame to table: a row whose key (the table's primary key) is new is
+    inserted, an existing one gets each other column increased by frame's value (kept
+    sums moved by a delta). SQLite: one executemany of INSERT ... ON CONFLICT DO UPDATE;
+    PostgreSQL: COPY into a temporary table, then one such INSERT from it."""
+    if frame.is_empty():
+        return 0
+    connection = session.connection()
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    keys = ", ".join(f'"{c}"' for c in key)
+    adds = ", ".join(
+        f'"{c}" = "{table}"."{c}" + EXCLUDED."{c}"' for c in frame.columns if c not in key
+    )
+    if connection.dialect.name != "postgresql":
+        marks = ", ".join("?" for _ in frame.columns)
+        frame = _dates_as_text(frame)
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(
+                f'INSERT INTO "{table}" ({columns}) VALUES ({marks}) '
+                f"ON CONFLICT ({keys}) DO UPDATE SET {adds}",
+                zip(*(s.to_list() for s in frame.iter_columns()), strict=True),
+            )
+        finally:
+            cursor.close()
+        return frame.height
+    staging = f"tmp_add_{table}"
+    connection.exec_driver_sql(
+        f'CREATE TEMPORARY TABLE "{staging}" (LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP'
+    )
+    insert_frame(session, staging, frame)
+    connection.exec_driver_sql(
+        f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{staging}" '
+        f"ON CONFLICT ({keys}) DO UPDATE SET {adds}"
+    )
+    connection.exec_driver_sql(f'DROP TABLE "{staging}"')
+    return frame.height
+
+
 def _dates_as_text(frame: pl.DataFrame) -> pl.DataFrame:
     """Dates and datetimes as ISO text: what both backends (and SQLAlchemy on SQLite) store."""
     return frame.with_columns(
@@ -91,7 +130,7 @@ def _dates_as_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def read_frame(
-    session: Session, query: Select[Any], schema: dict[str, pl.DataType]
+    session: Session, query: Select[*tuple[Any, ...]], schema: dict[str, pl.DataType]
 ) -> pl.DataFrame:
     """The rows of query as a frame with schema (one entry per selected column, in order).
     Datetimes come back as UTC (Datetime("us", "UTC")); dates as dates."""

@@ -159,12 +159,23 @@ def seen_mask(events: pl.DataFrame, expected: pl.DataFrame) -> pl.DataFrame:
     bit = pl.when(pl.col("_seen") & (pl.col("seq") <= 62)).then(
         pl.lit(2, pl.Int64).pow(pl.col("seq").cast(pl.Int64))  # exact in Int64 up to 2**62
     )
-    return marked.group_by("vin").agg(
-        bit.sum().cast(pl.Int64).alias("seen_mask"),
-        pl.len().cast(pl.Int64).alias("expected_count"),
-        pl.col("_seen").sum().cast(pl.Int64).alias("seen_count"),
-        pl.col("planned_at").min().alias("first_planned_at"),
-        pl.col("planned_at").max().alias("last_planned_at"),
+    # Each milestone as "<planned, seconds since 1970 UTC><+ seen, - not>", in plan order:
+    # the kept due counts (fvl_contributions) are made from it.
+    mark = pl.concat_str(
+        pl.col("planned_at").dt.epoch("s").cast(pl.String),
+        pl.when(pl.col("_seen")).then(pl.lit("+")).otherwise(pl.lit("-")),
+    )
+    return (
+        marked.sort("vin", "seq")
+        .group_by("vin")
+        .agg(
+            bit.sum().cast(pl.Int64).alias("seen_mask"),
+            mark.str.join(",").alias("planned_seen"),
+            pl.len().cast(pl.Int64).alias("expected_count"),
+            pl.col("_seen").sum().cast(pl.Int64).alias("seen_count"),
+            pl.col("planned_at").min().alias("first_planned_at"),
+            pl.col("planned_at").max().alias("last_planned_at"),
+        )
     )
 
 
@@ -181,6 +192,7 @@ FVL_ROW_COLUMNS = (
     "seen_count",
     "first_planned_at",
     "last_planned_at",
+    "planned_seen",
 )
 
 
@@ -209,3 +221,97 @@ def fvl_rows(
         )
         .select(FVL_ROW_COLUMNS)
     )
+
+
+# The kept FVL facts' types (vehicle_fvl), as they are read back.
+FVL_ROW_SCHEMA: dict[str, pl.DataType] = {
+    "vin": pl.String(),
+    "brand": pl.String(),
+    "market": pl.String(),
+    "due_date": pl.Date(),
+    **{c: t for c, t in FACT_SCHEMA.items() if c != "vin"},
+    "tracked": pl.Boolean(),
+    "plan_id": pl.String(),
+    "seen_mask": pl.Int64(),
+    "expected_count": pl.Int64(),
+    "seen_count": pl.Int64(),
+    "first_planned_at": pl.Datetime("us", "UTC"),
+    "last_planned_at": pl.Datetime("us", "UTC"),
+    "planned_seen": pl.String(),
+}
+
+# The kept sums are per grouping (kpi.fvl.GROUPS) and group value ("" for none and for a
+# VIN without that fact): vehicle_fvl_sum what a VIN adds whenever the KPIs are judged,
+# vehicle_fvl_due its current plan's milestones by planned time (seconds since 1970 UTC),
+# and those of them reported: reporting completeness counts the ones due by the judging
+# time.
+FVL_SUM_MEASURES = (
+    "tracked",
+    *(f"{d}_sum" for d in DURATIONS),
+    *(f"{d}_n" for d in DURATIONS),
+    "on_time",
+    "delivered",
+    "damaged",
+    "reported",
+    "timely",
+    "vins",
+)
+FVL_DUE_MEASURES = ("expected", "seen")
+
+
+def fvl_contributions(rows: pl.DataFrame, sign: int = 1) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What vehicle_fvl rows (FVL_ROW_SCHEMA) add to the kept sums (sign 1), or take from
+    them when they are replaced (sign -1): (grouping, value, FVL_SUM_MEASURES) and
+    (grouping, value, planned_s, FVL_DUE_MEASURES), one row per key. The same rules as
+    the aggregate of kpi.fvl.sums_from_events."""
+    ints = pl.Int64
+    groups = [
+        (
+            pl.lit(by).alias("grouping"),
+            (pl.col(FVL_GROUP_COLUMNS[by]) if by != "none" else pl.lit(None, pl.String))
+            .fill_null("")
+            .alias("value"),
+        )
+        for by in ("none", *FVL_GROUP_COLUMNS)
+    ]
+    measures = rows.select(
+        *(pl.col(c) for c in FVL_GROUP_COLUMNS.values()),
+        pl.col("tracked").cast(ints),
+        *(pl.col(d).fill_null(0.0).alias(f"{d}_sum") for d in DURATIONS),
+        *(pl.col(d).is_not_null().cast(ints).alias(f"{d}_n") for d in DURATIONS),
+        (pl.col("delivered_day") <= pl.col("due_date"))
+        .fill_null(False)
+        .cast(ints)
+        .alias("on_time"),
+        (pl.col("delivered_day").is_not_null() & pl.col("due_date").is_not_null())
+        .cast(ints)
+        .alias("delivered"),
+        pl.col("damaged").cast(ints),
+        pl.col("reported").cast(ints),
+        pl.col("timely").cast(ints),
+        pl.lit(1, ints).alias("vins"),
+    )
+    sums = (
+        pl.concat([measures.select(*key, *FVL_SUM_MEASURES) for key in groups])
+        .group_by("grouping", "value")
+        .agg(pl.col(m).sum() * sign for m in FVL_SUM_MEASURES)
+    )
+    milestones = (
+        rows.select(
+            *(pl.col(c) for c in FVL_GROUP_COLUMNS.values()),
+            pl.col("planned_seen").str.split(",").alias("_m"),
+        )
+        .explode("_m")
+        .filter(pl.col("_m").is_not_null() & (pl.col("_m") != ""))
+        .with_columns(
+            pl.col("_m").str.head(-1).cast(ints).alias("planned_s"),
+            pl.lit(1, ints).alias("expected"),
+            (pl.col("_m").str.tail(1) == "+").cast(ints).alias("seen"),
+        )
+    )
+    due = (
+        pl.concat([milestones.select(*key, "planned_s", *FVL_DUE_MEASURES) for key in groups])
+        .group_by("grouping", "value", "planned_s")
+        .agg(pl.col(m).sum() * sign for m in FVL_DUE_MEASURES)
+    )
+    return sums, due

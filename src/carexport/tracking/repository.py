@@ -44,7 +44,6 @@ from carexport.tracking.tables import (
     ExpectedMilestoneRow,
     ExportCountRow,
     TransitModelRow,
-    VehicleFvlRow,
     VehiclePlanRow,
     VehicleStatusRow,
 )
@@ -460,7 +459,7 @@ def exception_candidates(
             open_
             # Not IN (...): read_frame's plain execute cannot expand a list parameter.
             & or_(*(status.status == name for name in DWELL_STATUSES))
-            & (status.last_event_time < _db_time(session, dwell_before))
+            & (status.last_event_time < db_time(session, dwell_before))
         )
     )
     statuses = read_frame(
@@ -470,7 +469,7 @@ def exception_candidates(
         ),
         STATUS_SCHEMA,
     )
-    cutoff = _db_time(session, overdue_before)
+    cutoff = db_time(session, overdue_before)
     milestone = [getattr(expected, c) for c in PACKED_SCHEMA]
     # A tracked VIN's next milestone (kept on its status), and an untracked VIN's first.
     tracked = (
@@ -504,7 +503,7 @@ def exception_candidates(
     return statuses, following
 
 
-def _db_time(session: Session, value: dt.datetime) -> dt.datetime | str:
+def db_time(session: Session, value: dt.datetime) -> dt.datetime | str:
     """A UTC time as a parameter of read_frame, which binds values as the driver takes
     them: psycopg an aware datetime; SQLite the very text the bulk writes store for an
     aware time (db.bulk casts it to text, "2027-02-12 00:00:00.000000+00:00"), so that
@@ -671,97 +670,8 @@ def statuses_with_prefix(
     return total, list(rows)
 
 
-def upsert_fvl(session: Session, org_id: str, rows: pl.DataFrame) -> None:
-    """rows: tracking.facts.fvl_rows; replaces those VINs' kept FVL facts."""
-    upsert_frame(
-        session,
-        VehicleFvlRow.__tablename__,
-        rows.select(pl.lit(org_id).alias("org_id"), pl.all()),
-        key=("org_id", "vin"),
-    )
-
-
 def planned_or_tracked_vins(session: Session, org_id: str) -> list[str]:
     """Every VIN with a current plan or a status, sorted."""
     plans = select(VehiclePlanRow.vin).where(VehiclePlanRow.org_id == org_id)
     statuses = select(VehicleStatusRow.vin).where(VehicleStatusRow.org_id == org_id)
     return sorted(set(session.scalars(plans)) | set(session.scalars(statuses)))
-
-
-def fvl_sums(session: Session, org_id: str, keys: list[str], as_of: dt.datetime) -> pl.DataFrame:
-    """The sums the FVL KPIs are made of (kpi.fvl.SUM_COLUMNS) per combination of the
-    kept facts' key columns, from one row per VIN, in two aggregates whatever the
-    groupings asked for (they are rolled up from the combinations). Completeness counts a
-    VIN whose whole plan is due by as_of from its kept counts, and reads the milestones
-    only of the VINs still in flight (last_planned_at after as_of: a range of an index)."""
-    fvl, expected = VehicleFvlRow, ExpectedMilestoneRow
-    cutoff = _db_time(session, as_of)
-    grouped = [getattr(fvl, k).label(k) for k in keys]
-
-    def total(condition: Any, value: Any = 1) -> Any:
-        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
-
-    durations = ["plant_evacuation_h", "time_to_port_d", "port_dwell_d"]
-    durations += ["shipping_lead_time_d", "dealer_delivery_d"]
-    whole = (
-        select(
-            *grouped,
-            total(fvl.tracked).label("tracked"),
-            *(func.coalesce(func.sum(getattr(fvl, d)), 0.0).label(f"{d}_sum") for d in durations),
-            *(func.count(getattr(fvl, d)).label(f"{d}_n") for d in durations),
-            total(fvl.delivered_day <= fvl.due_date).label("on_time"),
-            total(fvl.delivered_day.is_not(None) & fvl.due_date.is_not(None)).label("delivered"),
-            total(fvl.damaged).label("damaged"),
-            func.coalesce(func.sum(fvl.reported), 0).label("reported"),
-            func.coalesce(func.sum(fvl.timely), 0).label("timely"),
-            total(fvl.last_planned_at <= cutoff, fvl.expected_count).label("due"),
-            total(fvl.last_planned_at <= cutoff, fvl.seen_count).label("seen"),
-            func.count().label("_vins"),  # without keys, an empty store gives one row
-        )
-        .where(fvl.org_id == org_id)
-        .group_by(*(getattr(fvl, k) for k in keys))
-    )
-    schema: dict[str, pl.DataType] = dict.fromkeys(keys, pl.String())
-    schema["tracked"] = pl.Int64()
-    schema |= {f"{d}_sum": pl.Float64() for d in durations}
-    schema |= {f"{d}_n": pl.Int64() for d in durations}
-    schema |= dict.fromkeys(
-        ("on_time", "delivered", "damaged", "reported", "timely", "due", "seen", "_vins"),
-        pl.Int64(),
-    )
-    sums = read_frame(session, whole, schema).filter(pl.col("_vins") > 0).drop("_vins")
-    seen_bit = fvl.seen_mask.op(">>")(expected.seq).op("&")(1)
-    in_flight = (
-        select(*grouped, func.count().label("_due"), func.sum(seen_bit).label("_seen"))
-        .select_from(fvl)
-        .join(
-            expected,
-            (expected.org_id == fvl.org_id)
-            & (expected.plan_id == fvl.plan_id)
-            & (expected.vin == fvl.vin),
-        )
-        .where(
-            (fvl.org_id == org_id)
-            & (fvl.last_planned_at > cutoff)
-            & (fvl.first_planned_at <= cutoff)  # some of the plan is due, not all
-            & (expected.planned_at <= cutoff)
-        )
-        .group_by(*(getattr(fvl, k) for k in keys))
-    )
-    flying = read_frame(
-        session,
-        in_flight,
-        dict.fromkeys(keys, pl.String()) | {"_due": pl.Int64(), "_seen": pl.Int64()},
-    )
-    flying = flying.filter(pl.col("_due") > 0)
-    if keys:
-        joined = sums.join(flying, on=keys, how="left", nulls_equal=True)
-    else:  # one row each, or none
-        joined = sums.with_columns(
-            pl.lit(flying["_due"].sum(), pl.Int64).alias("_due"),
-            pl.lit(flying["_seen"].sum(), pl.Int64).alias("_seen"),
-        )
-    return joined.with_columns(
-        (pl.col("due") + pl.col("_due").fill_null(0)).alias("due"),
-        (pl.col("seen") + pl.col("_seen").fill_null(0)).alias("seen"),
-    ).drop("_due", "_seen")

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from carexport.errors import CarexportError
 from carexport.network import service as network_service
 from carexport.orders import service as orders_service
-from carexport.tracking import repository
+from carexport.tracking import fvl_store, repository
 from carexport.tracking.eta import anchors, finish, project
 from carexport.tracking.events import EVENT_SCHEMA
 from carexport.tracking.exceptions import find_exceptions
-from carexport.tracking.facts import FVL_GROUP_COLUMNS, fvl_rows
+from carexport.tracking.facts import fvl_rows
 from carexport.tracking.learn import quantiles
 from carexport.tracking.milestones import unpack
 from carexport.tracking.tables import VehicleStatusRow
@@ -68,7 +68,7 @@ def keep_fvl_facts(
         network_service.node_kinds(session, org_id),
         network_service.lane_modes(session, org_id),
     )
-    repository.upsert_fvl(session, org_id, rows)
+    fvl_store.upsert_fvl(session, org_id, rows)
 
 
 def rebuild_fvl_facts(session: Session, org_id: str, *, chunk: int = 100_000) -> int:
@@ -78,6 +78,7 @@ def rebuild_fvl_facts(session: Session, org_id: str, *, chunk: int = 100_000) ->
     changed brand or market."""
     lock_tracking_writes(session, org_id)
     vins = repository.planned_or_tracked_vins(session, org_id)
+    fvl_store.forget_fvl(session, org_id)  # the facts of VINs no longer planned go too
     for start in range(0, len(vins), chunk):
         part = vins[start : start + chunk]
         plans = repository.plans_of(session, org_id, part)
@@ -95,19 +96,8 @@ def fvl_sums(
     session: Session, org_id: str, groups: Sequence[str], as_of: dt.datetime
 ) -> dict[str, pl.DataFrame]:
     """The sums of the FVL KPIs (kpi.fvl.SUM_COLUMNS) per group of each kpi.fvl grouping
-    (column `by`, or `group` for none), from the kept facts: group -> frame."""
-    keys = sorted({FVL_GROUP_COLUMNS[by] for by in groups if by != "none"})
-    combos = repository.fvl_sums(session, org_id, keys, as_of)
-    measures = [c for c in combos.columns if c not in keys]
-    result = {}
-    for by in groups:
-        key = (
-            pl.col(FVL_GROUP_COLUMNS[by]).alias(by)
-            if by != "none"
-            else pl.lit("all").alias("group")
-        )
-        result[by] = combos.group_by(key).agg(pl.col(measures).sum())
-    return result
+    (column `by`, or `group` for none), from the kept facts and their kept sums."""
+    return fvl_store.fvl_sums(session, org_id, groups, as_of)
 
 
 def current_statuses(session: Session, org_id: str) -> pl.DataFrame:

@@ -206,3 +206,48 @@ class VehicleFvlRow(OrgOwned, Base):
     seen_count: Mapped[int] = mapped_column(Integer)
     first_planned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_planned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The plan's milestones, planned time and whether reported (tracking.facts.seen_mask):
+    # what the VIN adds to vehicle_fvl_due, so that a replaced row can take it away again.
+    planned_seen: Mapped[str | None] = mapped_column(Text)
+
+
+class VehicleFvlSumRow(OrgOwned, Base):
+    """The FVL facts (vehicle_fvl) summed per grouping of the FVL KPIs (none, brand,
+    market, month, lane, mode) and group value ("" for none or a missing fact), moved by
+    the delta of every write of vehicle_fvl in the same transaction
+    (tracking.fvl_store): the KPIs add up a few thousand kept rows instead of
+    aggregating one row per VIN."""
+
+    __tablename__ = "vehicle_fvl_sum"
+    grouping: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[str] = mapped_column(ID, primary_key=True)
+    tracked: Mapped[int] = mapped_column(BigInteger)
+    plant_evacuation_h_sum: Mapped[float] = mapped_column(Float)
+    time_to_port_d_sum: Mapped[float] = mapped_column(Float)
+    port_dwell_d_sum: Mapped[float] = mapped_column(Float)
+    shipping_lead_time_d_sum: Mapped[float] = mapped_column(Float)
+    dealer_delivery_d_sum: Mapped[float] = mapped_column(Float)
+    plant_evacuation_h_n: Mapped[int] = mapped_column(BigInteger)
+    time_to_port_d_n: Mapped[int] = mapped_column(BigInteger)
+    port_dwell_d_n: Mapped[int] = mapped_column(BigInteger)
+    shipping_lead_time_d_n: Mapped[int] = mapped_column(BigInteger)
+    dealer_delivery_d_n: Mapped[int] = mapped_column(BigInteger)
+    on_time: Mapped[int] = mapped_column(BigInteger)
+    delivered: Mapped[int] = mapped_column(BigInteger)
+    damaged: Mapped[int] = mapped_column(BigInteger)
+    reported: Mapped[int] = mapped_column(BigInteger)
+    timely: Mapped[int] = mapped_column(BigInteger)
+    vins: Mapped[int] = mapped_column(BigInteger)
+
+
+class VehicleFvlDueRow(OrgOwned, Base):
+    """The current plans' milestones per FVL grouping, group value and planned time
+    (seconds since 1970 UTC), and how many of them were reported: reporting completeness
+    as of any time is a sum over a range of it. Kept with vehicle_fvl_sum."""
+
+    __tablename__ = "vehicle_fvl_due"
+    grouping: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[str] = mapped_column(ID, primary_key=True)
+    planned_s: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    expected: Mapped[int] = mapped_column(BigInteger)
+    seen: Mapped[int] = mapped_column(BigInteger)

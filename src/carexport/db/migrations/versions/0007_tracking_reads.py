@@ -4,7 +4,8 @@ vehicle_status.next_seq / next_planned_at (the milestone the current plan expect
 the latest one reached) and vehicle_plan.awaiting_first_at (the first milestone's time
 while the VIN has no event), each indexed, filled from the stored plans and statuses;
 and vehicle_fvl, each planned or tracked VIN's finished-vehicle facts (tracking.facts),
-filled from the stored events and plans by the same code ingest keeps them with.
+filled from the stored events and plans by revision 0011 (which keeps their sums beside
+them: a fill here would run today's code against a schema without that table).
 
 Revision ID: 0007
 Revises: 0006
@@ -17,7 +18,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -69,8 +69,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_vehicle_plan_org_id_awaiting_first_at", "vehicle_plan", ["org_id", "awaiting_first_at"]
     )
-    _create_vehicle_fvl()
-    _fill_vehicle_fvl()
+    _create_vehicle_fvl()  # filled by 0011
 
 
 def _create_vehicle_fvl() -> None:
@@ -110,22 +109,6 @@ def _create_vehicle_fvl() -> None:
     op.create_index(
         "ix_vehicle_fvl_org_id_last_planned_at", "vehicle_fvl", ["org_id", "last_planned_at"]
     )
-
-
-def _fill_vehicle_fvl() -> None:
-    """The facts of every organisation's VINs, by the code that keeps them from now on
-    (an exception to migrations being plain SQL: the facts are a computation over each
-    VIN's events that SQL would only repeat)."""
-    from carexport.tracking.service import rebuild_fvl_facts
-
-    connection = op.get_bind()
-    orgs = connection.execute(
-        sa.text("SELECT org_id FROM vehicle_plan UNION SELECT org_id FROM vehicle_status")
-    ).scalars()
-    session = Session(bind=connection)
-    for org_id in list(orgs):
-        rebuild_fvl_facts(session, org_id)
-    session.flush()
 
 
 def downgrade() -> None:
