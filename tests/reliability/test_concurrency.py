@@ -167,7 +167,8 @@ def counts(engine: Engine) -> dict[str, int]:
 class WriteGate:
     """A write lock the test holds so that the writers pile up behind it. SQLite: the
     database's one write lock (BEGIN IMMEDIATE). PostgreSQL: EXCLUSIVE on the order and
-    event tables, which blocks inserts into them but no reader."""
+    event tables, which blocks inserts into them but no reader. It may be released from
+    another thread (a timer) than the one that took it."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -176,7 +177,9 @@ class WriteGate:
 
     def hold(self) -> None:
         if self.engine.dialect.name == "sqlite":
-            self.sqlite = sqlite3.connect(str(self.engine.url.database), isolation_level=None)
+            self.sqlite = sqlite3.connect(
+                str(self.engine.url.database), isolation_level=None, check_same_thread=False
+            )
             self.sqlite.execute("BEGIN IMMEDIATE")
             return
         self.pg = self.engine.connect()

@@ -35,13 +35,16 @@ def upgrade(
     ),
 ) -> None:
     """Create or migrate the database schema to the current version (Alembic)."""
-    from carexport.cli.context import database
-    from carexport.db.migrate import current_revision
+    from carexport.cli.context import database, say_waiting
+    from carexport.db.migrate import current_revision, head_revision
     from carexport.db.migrate import upgrade as run_upgrade
 
     with database(url, check_schema=False) as engine:
         before = current_revision(engine)
-        run_upgrade(engine)
+        # Migrating writes, so it waits for other writers' turns: not when there is nothing
+        # to migrate.
+        if before != head_revision():
+            run_upgrade(engine, on_wait=say_waiting)
         after = current_revision(engine)
         where = engine.url.render_as_string(hide_password=True)
     if before == after:

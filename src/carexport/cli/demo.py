@@ -43,10 +43,11 @@ def demo(
     """Fresh SQLite database: load the Chongqing network, import 3 months of orders, plan
     them, simulate six weeks of events, and report status, exceptions, FVL KPIs, exports
     (customs and planned) and every target's trajectory."""
+    from carexport.cli.context import open_engine, writing
     from carexport.cli.network import print_load_counts, print_summary
     from carexport.cli.orders import print_import_report
     from carexport.db.migrate import upgrade
-    from carexport.db.session import make_engine, unit_of_work
+    from carexport.db.session import unit_of_work
     from carexport.network.dataset import builtin_folder
     from carexport.network.service import load_dataset, snapshot_of
     from carexport.orders.generate import generate, write_order_book
@@ -56,12 +57,14 @@ def demo(
     start = as_of if as_of else dt.date(today.year + (today.month == 12), today.month % 12 + 1, 1)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
-    engine = make_engine(f"sqlite:///{db_file}")
+    # The file is new, but a server or command started on it meanwhile may write: the
+    # demo's writes take their turn (writing) as every command's do.
+    engine = open_engine(f"sqlite:///{db_file}")
     upgrade(engine)
     org_id = "demo"
 
     console.rule("1. The export network")
-    with unit_of_work(engine) as session:
+    with writing(engine) as session:
         login = demo_login(session, org_id)
         counts = load_dataset(session, org_id, builtin_folder())
     print_load_counts(counts, f"Built-in Chongqing network loaded into {db_file}")
@@ -82,7 +85,7 @@ def demo(
         f"({book.annual_units:,.0f} vehicles a year) -> {', '.join(map(str, paths))}"
     )
     orders_table, vehicles_table = read_files(paths[0], paths[1], ImportOptions())
-    with unit_of_work(engine) as session:
+    with writing(engine) as session:
         report = import_orders(
             session,
             org_id,
@@ -109,7 +112,7 @@ def demo(
     with console.status(f"planning {problem.vehicles.height:,} vehicles"):
         optimal = plan(problem)
         greedy = plan(replace(problem, parameters=replace(params, method="greedy")))
-    with unit_of_work(engine) as session:
+    with writing(engine) as session:
         plan_id = store_plan(session, org_id, optimal, params, problem.network)
         record_baseline(session, org_id, plan_id, greedy)
     write_plan(optimal, workdir / "plan", extra={"plan_id": plan_id, "baseline": greedy.summary()})
@@ -148,7 +151,7 @@ def demo(
             records.sort("_day").group_by("_day", maintain_order=True)
         ):
             night = dt.datetime.combine(day[0], dt.time(23, 59), dt.UTC)
-            with unit_of_work(engine) as session:
+            with writing(engine) as session:
                 stored += ingest(
                     session, org_id, numbered(batch), source="simulator", now=night
                 ).stored

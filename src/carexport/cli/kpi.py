@@ -350,7 +350,7 @@ def recount_command(org: str | None = typer.Option(None, help=ORG_HELP)) -> None
     from carexport.cli.context import session_scope
     from carexport.tracking.service import rebuild_fvl_facts, recount_exports
 
-    with session_scope() as session:
+    with session_scope(writes=True) as session:
         org_id = org or get_settings().org_id
         recount_exports(session, org_id)
         vins = rebuild_fvl_facts(session, org_id)

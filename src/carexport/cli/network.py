@@ -67,7 +67,7 @@ def load(
 
     org_id = org or get_settings().org_id
     path = _folder(folder)
-    with session_scope() as session:
+    with session_scope(writes=True) as session:
         counts = load_dataset(session, org_id, path)
     print_load_counts(counts, f"Loaded {path} for {org_id}")
 

@@ -141,7 +141,7 @@ def plan_command(
         from carexport.cli.context import session_scope
         from carexport.plans.service import record_baseline, store_plan, store_replan
 
-        with session_scope() as session:
+        with session_scope(writes=True) as session:
             plan_id = (
                 store_replan(session, org_id, result, params, replanning)
                 if replanning is not None

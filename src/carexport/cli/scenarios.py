@@ -133,7 +133,7 @@ def run_command(
     if orders is None:
         from carexport.cli.context import session_scope
 
-        with session_scope() as session:
+        with session_scope(writes=True) as session:
             run_id = service.store_run(session, org_id, outcome, params, text, seed)
         console.print(f"stored as scenario run {run_id} (GET /scenarios/runs/{run_id})")
     if xlsx is not None:

@@ -63,7 +63,7 @@ def add(
     from carexport.cli.context import session_scope
 
     secret = _read_password(password_stdin) if password or password_stdin else None
-    with session_scope() as session:
+    with session_scope(writes=True) as session:
         service.add_user(
             session,
             org,
@@ -98,7 +98,7 @@ def password_command(
     from carexport.cli.context import session_scope
 
     secret = _read_password(password_stdin)
-    with session_scope() as session:
+    with session_scope(writes=True) as session:
         service.set_password(session, username, secret)
         org = _org_of(session, username)
         service.record(
@@ -129,7 +129,7 @@ def token(
     from carexport.access import service
     from carexport.cli.context import session_scope
 
-    with session_scope() as session:
+    with session_scope(writes=True) as session:
         secret = service.issue_token(session, username, label)
         service.record(
             session,
@@ -158,7 +158,7 @@ def revoke(
     from carexport.access import service
     from carexport.cli.context import session_scope
 
-    with session_scope() as session:
+    with session_scope(writes=True) as session:
         count = service.revoke_tokens(session, username, prefix)
         service.record(
             session,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +10,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+
+from carexport.db.session import busy_as_message, writer
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -19,9 +22,14 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(
+    engine: Engine, revision: str = "head", *, on_wait: Callable[[float], None] | None = None
+) -> None:
+    """Migrate to revision in one transaction that writes, so it takes its turn among
+    writers as a unit of work does (on_wait: see session.writer); DatabaseBusy beyond the
+    busy timeout."""
     config = alembic_config()
-    with engine.begin() as connection:
+    with busy_as_message(), writer(engine, on_wait).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

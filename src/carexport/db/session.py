@@ -152,24 +152,22 @@ def is_busy(error: BaseException) -> bool:
     return getattr(error, "sqlstate", None) in _PG_BUSY_STATES
 
 
+def writer(engine: Engine, on_wait: Callable[[float], None] | None = None) -> Engine:
+    """engine for a transaction that will write: on SQLite it waits its turn among writers
+    from its start (BEGIN IMMEDIATE), calling on_wait(seconds) first when it has to wait
+    (for at most seconds); readers still run beside it."""
+    options: dict[str, Any] = {"sqlite_immediate": True}
+    if on_wait is not None:
+        options["sqlite_on_wait"] = on_wait
+    return engine.execution_options(**options)
+
+
 @contextmanager
-def unit_of_work(
-    engine: Engine, *, writes: bool = False, on_wait: Callable[[float], None] | None = None
-) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back if it raises. writes:
-    it will write, so on SQLite it waits its turn among writers from the start (BEGIN
-    IMMEDIATE); readers still run beside it. on_wait(seconds): called when it has to wait
-    for another writer (for at most seconds), before it does. A writer that waited longer
-    than the busy timeout, or lost to another one, raises DatabaseBusy: nothing written."""
-    options: dict[str, Any] = {}
-    if writes:
-        options["sqlite_immediate"] = True
-        if on_wait is not None:
-            options["sqlite_on_wait"] = on_wait
-    bind = engine.execution_options(**options) if options else engine
+def busy_as_message() -> Iterator[None]:
+    """A writer that waited longer than the busy timeout, or lost to another one, raises
+    DatabaseBusy (a message: try again) instead of the driver's "database is locked"."""
     try:
-        with Session(bind, expire_on_commit=False) as session, session.begin():
-            yield session
+        yield
     except Exception as error:
         if not is_busy(error):
             raise
@@ -179,3 +177,16 @@ def unit_of_work(
             hint="try again when the other one is done (a SQLite writer waits up to "
             "CAREXPORT_BUSY_TIMEOUT_S seconds, 30 by default)",
         ) from error
+
+
+@contextmanager
+def unit_of_work(
+    engine: Engine, *, writes: bool = False, on_wait: Callable[[float], None] | None = None
+) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back if it raises. writes:
+    it will write, so it takes its turn from the start (see writer; on_wait is called
+    when it has to wait). A writer that waited longer than the busy timeout, or lost to
+    another one, raises DatabaseBusy: nothing written."""
+    bind = writer(engine, on_wait) if writes else engine
+    with busy_as_message(), Session(bind, expire_on_commit=False) as session, session.begin():
+        yield session
