@@ -19,8 +19,9 @@ class Settings(BaseSettings):
     """SQLAlchemy URL. SQLite (a file) by default; postgresql+psycopg://... for production."""
 
     busy_timeout_s: float = Field(30.0, ge=0)
-    """On SQLite, how long a write waits for another writer to finish before it gives up
-    with a message (the CLI exits 75, the API answers 503); nothing is written then."""
+    """How long a write waits for another writer to finish (SQLite) or for a lock another
+    holds (PostgreSQL's lock_timeout) before it gives up with a message (the CLI exits 75,
+    the API answers 503); nothing is written then."""
 
     sqlite_cache_mib: int = Field(256, ge=0)
     """On SQLite, the most page cache each connection keeps (filled as pages are read)."""

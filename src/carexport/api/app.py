@@ -43,7 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # SQLite a transaction is cheaper than a read lock taken per statement.
         app.state.read_engine = (
             make_engine(
-                settings.database_url, pool_pre_ping=False, pool_recycle=300
+                settings.database_url,
+                busy_timeout_s=settings.busy_timeout_s,
+                pool_pre_ping=False,
+                pool_recycle=300,
             ).execution_options(isolation_level="AUTOCOMMIT")
             if engine.dialect.name == "postgresql"
             else engine

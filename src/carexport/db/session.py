@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from carexport.errors import BadSetting, CarexportError, DatabaseBusy
 
-# How long a SQLite writer waits for another writer's turn before giving up (DatabaseBusy).
+# How long a writer waits for another writer's turn (SQLite) or lock (PostgreSQL) before
+# giving up (DatabaseBusy).
 BUSY_TIMEOUT_S = 30.0
 
 # The default page cache is 2 MB: a batch that probes the event table once per VIN would
@@ -71,9 +72,10 @@ def make_engine(
     sqlite_cache_mib: int = SQLITE_CACHE_MIB,
     **kwargs: Any,
 ) -> Engine:
-    """An engine on url. On SQLite: busy_timeout_s, how long a writer waits for another
-    writer to finish before its unit of work fails with DatabaseBusy; sqlite_cache_mib, the
-    most page cache a connection keeps."""
+    """An engine on url. busy_timeout_s: how long a writer waits for another writer to
+    finish (SQLite) or for a lock another holds (PostgreSQL's lock_timeout) before its unit
+    of work fails with DatabaseBusy. sqlite_cache_mib: on SQLite, the most page cache a
+    connection keeps."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
@@ -88,7 +90,19 @@ def make_engine(
         event.listen(engine, "connect", pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, **{"pool_pre_ping": True, **kwargs})
+    engine = create_engine(url, **{"pool_pre_ping": True, **kwargs})
+    # Without it a PostgreSQL writer waits for a lock without limit, and its user with it.
+    # lock_timeout 0 would mean that: a busy timeout of 0 is "do not wait", so 1 ms.
+    lock_timeout_ms = max(1, round(busy_timeout_s * 1000))
+
+    def lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+        # Once per connection, as SQLite's busy_timeout, rather than a round trip per
+        # transaction; committed, or the pool's rollback on its return would undo it.
+        dbapi_connection.execute(f"SET lock_timeout = {lock_timeout_ms}")
+        dbapi_connection.commit()
+
+    event.listen(engine, "connect", lock_timeout)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -174,8 +188,8 @@ def busy_as_message() -> Iterator[None]:
         raise DatabaseBusy(
             "the database is busy: another import, ingest or request was writing to it "
             "and this one could not have its turn in time; nothing was written",
-            hint="try again when the other one is done (a SQLite writer waits up to "
-            "CAREXPORT_BUSY_TIMEOUT_S seconds, 30 by default)",
+            hint="try again when the other one is done (a writer waits up to "
+            "CAREXPORT_BUSY_TIMEOUT_S seconds for its turn, 30 by default)",
         ) from error
 
 
