@@ -40,7 +40,7 @@ class NotFound(CarexportError):
 class DatabaseBusy(CarexportError):
     """Another writer held the database (SQLite) or a lock (PostgreSQL) longer than this
     one would wait (the busy timeout): nothing was written, and trying again later will
-    do. The CLI exits 75 (EX_TEMPFAIL: try again), the API answers 503."""
+    do. The CLI exits 75 (EX_TEMPFAIL: try again), the API answers 503 with Retry-After."""
 
     status_code = 503
     exit_code = 75

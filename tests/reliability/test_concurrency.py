@@ -7,8 +7,8 @@ and then has it; on PostgreSQL they queue on the lock. Nothing is lost: the fina
 are the sums of what each file adds, as known from the files written here. Readers never
 fail and never see half an import. API writers (POST /events and POST /orders from
 threads against one app) queue the same way, and a writer that waits beyond the busy
-timeout gets a message (CLI exit 75, API 503), never "database is locked", a traceback
-or a wait without end.
+timeout gets a message (CLI exit 75, API 503 with Retry-After), never "database is
+locked", a traceback or a wait without end.
 """
 
 from __future__ import annotations
@@ -522,7 +522,10 @@ def test_a_cli_writer_that_waits_too_long_says_so(
 
 def test_an_api_writer_that_waits_too_long_gets_503(world: Engine, database_url: str) -> None:
     """POST /events while another writer holds the database beyond the busy timeout: 503
-    with the message, nothing stored; reads go on meanwhile; the same batch then stores."""
+    with the message and when to try again (Retry-After), nothing stored; reads go on
+    meanwhile; the same batch then stores."""
+    from carexport.api.app import BUSY_RETRY_AFTER_S
+
     settings = Settings(database_url=database_url, busy_timeout_s=0.3)
     batch = {"events": event_rows(PRE_SERIALS[:2])}
     with client_for(database_url, ORG, settings=settings) as client:
@@ -534,7 +537,10 @@ def test_an_api_writer_that_waits_too_long_gets_503(world: Engine, database_url:
             assert counts(world) == BASE
         assert refused.status_code == 503, refused.text
         assert waited_s < GATE_SAFETY_S / 2, waited_s
+        assert refused.headers["Retry-After"] == str(BUSY_RETRY_AFTER_S) == "5"
         assert "the database is busy" in refused.json()["error"]
         assert "locked" not in refused.text
         stored = client.post("/events", json=batch)
         assert stored.status_code == 200 and stored.json()["stored"] == 4, stored.text
+        documented = client.get("/openapi.json").json()["paths"]["/events"]["post"]["responses"]
+        assert "Retry-After" in documented["503"]["headers"]

@@ -21,7 +21,13 @@ from carexport.api.limits import BodyLimit
 from carexport.api.schemas import ErrorOut, ProblemOut
 from carexport.config import Settings, get_settings
 from carexport.db.session import make_engine
-from carexport.errors import CarexportError, InternalError, InvalidInput
+from carexport.errors import CarexportError, DatabaseBusy, InternalError, InvalidInput
+
+# Seconds a client is told to wait before it retries a write refused as busy (503). The
+# refused writer already waited the busy timeout; the writer ahead of it is typically an
+# import or ingest that ends within seconds, and a client that retries at once would
+# only queue behind it again.
+BUSY_RETRY_AFTER_S = 5
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -64,15 +70,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Every route is authenticated and authorized here, in one place (api/deps.py).
         dependencies=[Depends(authorize)],
         # What any route may answer besides its own: a body that is not JSON (400), no or
-        # a bad token (401), a role that may not (403), a body over the limit (413).
+        # a bad token (401), a role that may not (403), a body over the limit (413), a
+        # database another writer held beyond the busy timeout (503).
         responses={
-            status: {"model": ErrorOut, "description": why}
-            for status, why in (
-                (400, "The request could not be read"),
-                (401, "No valid API token or session"),
-                (403, "The caller's role may not do this"),
-                (413, "The request body is over the limit"),
-            )
+            **{
+                status: {"model": ErrorOut, "description": why}
+                for status, why in (
+                    (400, "The request could not be read"),
+                    (401, "No valid API token or session"),
+                    (403, "The caller's role may not do this"),
+                    (413, "The request body is over the limit"),
+                )
+            },
+            503: {
+                "model": ErrorOut,
+                "description": "The database is busy with another writer: nothing was "
+                "written; try again after Retry-After seconds",
+                "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            },
         },
     )
     app.state.settings = settings
@@ -103,8 +118,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if isinstance(error, InvalidInput)
             else [],
         )
-        challenge = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
-        return JSONResponse(body.model_dump(), status_code=error.status_code, headers=challenge)
+        headers = {}
+        if isinstance(error, NotAuthenticated):
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(error, DatabaseBusy):
+            headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+        return JSONResponse(body.model_dump(), status_code=error.status_code, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
