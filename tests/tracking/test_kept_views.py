@@ -36,6 +36,7 @@ from carexport.tracking.service import (
     simulated_events,
     tracked_history,
 )
+from carexport.tracking.status_store import status_counts
 from carexport.tracking.tables import VehicleFvlRow
 
 ORG = "cand"
@@ -56,7 +57,38 @@ def _check(engine: Engine, now: dt.datetime) -> int:
     expected = _everything(engine, now)
     assert found.sort("kind", "vin").equals(expected.sort("kind", "vin"))
     _check_fvl(engine, now)
+    _check_status_counts(engine)
     return found.height
+
+
+def _check_status_counts(engine: Engine) -> None:
+    """The counts kept per status equal those of every status, counted here."""
+    with unit_of_work(engine) as session:
+        rows, latest, _ = status_counts(session, ORG)
+        every = repository.all_statuses(session, ORG)
+    reference = (
+        every.group_by("status")
+        .agg(
+            pl.len().alias("vehicles"),
+            pl.col("events").sum(),
+            (pl.col("days_late") > 0).sum().alias("late"),
+            pl.col("on_hold").sum(),
+            pl.col("damaged").sum(),
+            pl.col("delay_hours").fill_null(0.0).sum(),
+        )
+        .sort("status")
+    )
+    assert len(rows) == reference.height
+    for kept, counted in zip(rows, reference.rows(), strict=True):
+        assert kept[:6] == counted[:6]  # status, vehicles, events, late, on hold, damaged
+        assert kept[6] == pytest.approx(counted[6], rel=1e-9, abs=1e-9)  # delay hours
+    if every.height:
+        assert latest is not None
+        assert _aware(latest) == every["last_event_time"].max()
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _check_fvl(engine: Engine, now: dt.datetime) -> None:

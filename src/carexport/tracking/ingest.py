@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from carexport.db.bulk import insert_frame
 from carexport.errors import Problem
 from carexport.network import service as network_service
-from carexport.tracking import repository
+from carexport.tracking import repository, status_store
 from carexport.tracking.eta import etas
 from carexport.tracking.events import (
     EVENT_SCHEMA,
@@ -177,7 +177,7 @@ def _ingest_part(
         repository.transit_model(session, org_id),
     )
     current = current.join(predicted, on="vin", how="left")
-    repository.upsert_statuses(session, org_id, current)
+    status_store.upsert_statuses(session, org_id, current)
     first_events = touched.filter(
         (pl.col("events").fill_null(0) == 0) & pl.col("plan_id").is_not_null()
     )

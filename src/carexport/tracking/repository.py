@@ -13,7 +13,6 @@ import polars as pl
 from sqlalchemy import (
     Subquery,
     bindparam,
-    case,
     delete,
     func,
     or_,
@@ -102,15 +101,6 @@ def insert_events(session: Session, org_id: str, events: pl.DataFrame) -> int:
         session,
         EventRow.__tablename__,
         events.select(pl.lit(org_id).alias("org_id"), *EVENT_SCHEMA),
-    )
-
-
-def upsert_statuses(session: Session, org_id: str, statuses: pl.DataFrame) -> None:
-    upsert_frame(
-        session,
-        VehicleStatusRow.__tablename__,
-        statuses.select(pl.lit(org_id).alias("org_id"), pl.all()),
-        key=("org_id", "vin"),
     )
 
 
@@ -622,34 +612,6 @@ def export_counts_query(org_id: str, basis: str) -> Subquery:
         .where(counts.org_id == org_id, counts.basis == basis)
         .subquery("exported")
     )
-
-
-def status_counts(session: Session, org_id: str) -> list[tuple[Any, ...]]:
-    """Per status: vehicles, events, latest event time, late, on hold, damaged, then what
-    a cache of derived views is keyed on (delay hours summed, the least and greatest plan id)
-    and the time the transit model was last learned (one grouped read and one max)."""
-    status = VehicleStatusRow
-    query = (
-        select(
-            status.status,
-            func.count(),
-            func.sum(status.events),
-            func.max(status.last_event_time),
-            func.sum(case((status.days_late > 0, 1), else_=0)),
-            func.sum(case((status.on_hold, 1), else_=0)),
-            func.sum(case((status.damaged, 1), else_=0)),
-            func.sum(status.delay_hours),
-            func.min(status.plan_id),
-            func.max(status.plan_id),
-        )
-        .where(status.org_id == org_id)
-        .group_by(status.status)
-        .order_by(status.status)
-    )
-    learned = session.scalar(
-        select(func.max(TransitModelRow.learned_at)).where(TransitModelRow.org_id == org_id)
-    )
-    return [(*row, learned) for row in session.execute(query)]
 
 
 def statuses_with_prefix(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from carexport.errors import CarexportError
 from carexport.network import service as network_service
 from carexport.orders import service as orders_service
-from carexport.tracking import fvl_store, repository
+from carexport.tracking import fvl_store, repository, status_store
 from carexport.tracking.eta import anchors, finish, project
 from carexport.tracking.events import EVENT_SCHEMA
 from carexport.tracking.exceptions import find_exceptions
@@ -196,7 +196,7 @@ def refresh_etas(
     )
     if changed.is_empty():
         return 0
-    repository.upsert_statuses(session, org_id, changed.select(repository.STATUS_SCHEMA.keys()))
+    status_store.upsert_statuses(session, org_id, changed.select(repository.STATUS_SCHEMA.keys()))
     revise_etas(
         session,
         org_id,
@@ -352,7 +352,6 @@ class StatusCount:
     status: str
     vehicles: int
     events: int
-    latest_event_at: dt.datetime | None
     late: int
     on_hold: int
     damaged: int
@@ -360,40 +359,37 @@ class StatusCount:
 
 @dataclass(frozen=True)
 class TrackingState:
-    """Vehicles by status, and a fingerprint that changes whenever events are stored,
-    ETAs re-projected (at ingest or after learning) or vehicles re-planned: what a cache
-    of views derived from the tracking data is keyed on."""
+    """Vehicles by status, the latest event's time, and a fingerprint that changes
+    whenever statuses are written (events stored, ETAs re-projected at ingest or after
+    learning, vehicles re-planned) or the transit model learned: what a cache of views
+    derived from the tracking data is keyed on."""
 
     counts: list[StatusCount]
+    latest_event_at: dt.datetime | None
     fingerprint: tuple[object, ...]
 
     @property
     def vehicles(self) -> int:
         return sum(c.vehicles for c in self.counts)
 
-    @property
-    def latest_event_at(self) -> dt.datetime | None:
-        times = [c.latest_event_at for c in self.counts if c.latest_event_at is not None]
-        return max(times) if times else None
-
 
 def tracking_state(session: Session, org_id: str) -> TrackingState:
     """The organisation's vehicles by status and the fingerprint of its tracking data
-    (one grouped read of the statuses)."""
-    rows = repository.status_counts(session, org_id)
+    (from the counts kept per status: a handful of rows)."""
+    rows, latest, learned = status_store.status_counts(session, org_id)
     counts = [
         StatusCount(
             status=row[0],
             vehicles=int(row[1]),
             events=int(row[2] or 0),
-            latest_event_at=_utc(row[3]),
-            late=int(row[4] or 0),
-            on_hold=int(row[5] or 0),
-            damaged=int(row[6] or 0),
+            late=int(row[3] or 0),
+            on_hold=int(row[4] or 0),
+            damaged=int(row[5] or 0),
         )
         for row in rows
     ]
-    return TrackingState(counts, tuple(tuple(str(v) for v in row) for row in rows))
+    fingerprint = (*(tuple(str(v) for v in row) for row in rows), str(latest), str(learned))
+    return TrackingState(counts, _utc(latest), fingerprint)
 
 
 def find_vehicles(

@@ -100,6 +100,8 @@ class VehicleStatusRow(OrgOwned, Base):
     __tablename__ = "vehicle_status"
     __table_args__ = (
         Index("ix_vehicle_status_org_id_next_planned_at", "org_id", "next_planned_at"),
+        # The latest event of the organisation is the end of this index.
+        Index("ix_vehicle_status_org_id_last_event_time", "org_id", "last_event_time"),
     )
     vin: Mapped[str] = mapped_column(ID, primary_key=True)
     status: Mapped[str] = mapped_column(String(24))
@@ -251,3 +253,20 @@ class VehicleFvlDueRow(OrgOwned, Base):
     planned_s: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     expected: Mapped[int] = mapped_column(BigInteger)
     seen: Mapped[int] = mapped_column(BigInteger)
+
+
+class VehicleStatusSumRow(OrgOwned, Base):
+    """The statuses (vehicle_status) counted per status, moved by the delta of every write
+    of them in the same transaction (tracking.status_store): the Tracking page's counts
+    without reading a million statuses. writes only grows (rows written in all), so the
+    counts change whenever a status is written: what caches of tracking views key on."""
+
+    __tablename__ = "vehicle_status_sum"
+    status: Mapped[str] = mapped_column(String(24), primary_key=True)
+    vehicles: Mapped[int] = mapped_column(BigInteger)
+    events: Mapped[int] = mapped_column(BigInteger)
+    late: Mapped[int] = mapped_column(BigInteger)
+    on_hold: Mapped[int] = mapped_column(BigInteger)
+    damaged: Mapped[int] = mapped_column(BigInteger)
+    delay_hours: Mapped[float] = mapped_column(Float)
+    writes: Mapped[int] = mapped_column(BigInteger)
