@@ -15,7 +15,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    or_,
     select,
     text,
     update,
@@ -439,25 +438,22 @@ def exception_candidates(
     instead of every status and every plan: a few percent of the VINs have an exception,
     and reading rows back is the cost."""
     status, plan, expected = VehicleStatusRow, VehiclePlanRow, ExpectedMilestoneRow
-    open_ = status.delivered_at.is_(None)
-    rules = (
-        (status.days_late > 0)
-        | (open_ & status.on_hold)
-        | status.damaged
-        | (status.sequence_violations > 0)
-        | (
-            open_
-            # Not IN (...): read_frame's plain execute cannot expand a list parameter.
-            & or_(*(status.status == name for name in DWELL_STATUSES))
+    columns = [getattr(status, c) for c in STATUS_SCHEMA]
+    # Two ranges of indexes: the flagged (late, on hold, damaged, out of order), and per
+    # status where a VIN can stand still, those whose last event is before dwell_before.
+    flagged = select(*columns).where((status.org_id == org_id) & status.flagged)
+    dwelling = [
+        select(*columns).where(
+            (status.org_id == org_id)
+            & (status.status == name)
             & (status.last_event_time < db_time(session, dwell_before))
+            & status.delivered_at.is_(None)
+            & status.flagged.is_(False)  # (read above)
         )
-    )
-    statuses = read_frame(
-        session,
-        select(*(getattr(status, c) for c in STATUS_SCHEMA)).where(
-            (status.org_id == org_id) & rules
-        ),
-        STATUS_SCHEMA,
+        for name in DWELL_STATUSES
+    ]
+    statuses = pl.concat(
+        [read_frame(session, query, STATUS_SCHEMA) for query in (flagged, *dwelling)]
     )
     cutoff = db_time(session, overdue_before)
     milestone = [getattr(expected, c) for c in PACKED_SCHEMA]

@@ -27,6 +27,14 @@ COUNTED: dict[str, pl.DataType] = {
     "delay_hours": pl.Float64(),
 }
 COUNTS = ("vehicles", "events", "late", "on_hold", "damaged", "delay_hours", "writes")
+# An exception whatever the judging time (tracking.exceptions.find_exceptions' rules late,
+# hold, damage and sequence): kept on the status, so the exceptions read these few.
+FLAGGED = (
+    (pl.col("days_late").fill_null(0) > 0)
+    | (pl.col("delivered_at").is_null() & pl.col("on_hold"))
+    | pl.col("damaged")
+    | (pl.col("sequence_violations") > 0)
+)
 
 
 def upsert_statuses(session: Session, org_id: str, statuses: pl.DataFrame) -> None:
@@ -40,7 +48,9 @@ def upsert_statuses(session: Session, org_id: str, statuses: pl.DataFrame) -> No
     upsert_frame(
         session,
         VehicleStatusRow.__tablename__,
-        statuses.select(pl.lit(org_id).alias("org_id"), pl.all()),
+        statuses.select(
+            pl.lit(org_id).alias("org_id"), pl.all(), FLAGGED.fill_null(False).alias("flagged")
+        ),
         key=("org_id", "vin"),
     )
     new = statuses.select(*COUNTED).cast(COUNTED)  # type: ignore[arg-type]
@@ -75,14 +85,29 @@ def status_contributions(statuses: pl.DataFrame, sign: int = 1) -> pl.DataFrame:
 def status_counts(session: Session, org_id: str) -> tuple[list[tuple[Any, ...]], Any, Any]:
     """Per status (sorted): status, vehicles, events, late, on hold, damaged, delay hours
     summed and rows written (what a cache of derived views is keyed on); the latest
-    event's time (the end of an index); and when the transit model was last learned."""
+    event's time (the ends of an index's ranges); and when the transit model was last
+    learned."""
     kept, status = VehicleStatusSumRow, VehicleStatusRow
     rows = session.execute(
         select(*(getattr(kept, c) for c in ("status", *COUNTS)))
         .where((kept.org_id == org_id) & (kept.vehicles > 0))
         .order_by(kept.status)
     ).all()
-    latest = session.scalar(select(func.max(status.last_event_time)).where(status.org_id == org_id))
+    latest = max(
+        (
+            t
+            for row in rows
+            if (
+                t := session.scalar(
+                    select(func.max(status.last_event_time)).where(
+                        (status.org_id == org_id) & (status.status == row[0])
+                    )
+                )
+            )
+            is not None
+        ),
+        default=None,
+    )
     learned = session.scalar(
         select(func.max(TransitModelRow.learned_at)).where(TransitModelRow.org_id == org_id)
     )

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -100,8 +101,15 @@ class VehicleStatusRow(OrgOwned, Base):
     __tablename__ = "vehicle_status"
     __table_args__ = (
         Index("ix_vehicle_status_org_id_next_planned_at", "org_id", "next_planned_at"),
-        # The latest event of the organisation is the end of this index.
-        Index("ix_vehicle_status_org_id_last_event_time", "org_id", "last_event_time"),
+        # Each status's latest event is the end of a range of this index, and the VINs
+        # standing still at a node since before a time are a range of it.
+        Index(
+            "ix_vehicle_status_org_id_status_last_event_time",
+            "org_id",
+            "status",
+            "last_event_time",
+        ),
+        Index("ix_vehicle_status_org_id_flagged", "org_id", "flagged"),
     )
     vin: Mapped[str] = mapped_column(ID, primary_key=True)
     status: Mapped[str] = mapped_column(String(24))
@@ -129,6 +137,9 @@ class VehicleStatusRow(OrgOwned, Base):
     # delivered or when nothing more is expected. Indexed: overdue ones are a range.
     next_seq: Mapped[int | None] = mapped_column(Integer)
     next_planned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Late, on hold (not delivered), damaged or out of sequence: an exception whatever the
+    # time (tracking.status_store.FLAGGED). Indexed: the few percent flagged are a range.
+    flagged: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class EtaRevisionRow(OrgOwned, Base):

@@ -1,5 +1,6 @@
-"""tracking: the statuses counted per status (vehicle_status_sum), and the statuses indexed
-by their last event's time
+"""tracking: the statuses counted per status (vehicle_status_sum); statuses flagged when
+an exception whatever the time (late, on hold, damaged, out of sequence), and indexed by
+that flag and by status and last event time
 
 Revision ID: 0012
 Revises: 0011
@@ -46,13 +47,28 @@ def upgrade() -> None:
          GROUP BY org_id, status
         """
     )
-    op.create_index(
-        "ix_vehicle_status_org_id_last_event_time",
+    op.add_column(
         "vehicle_status",
-        ["org_id", "last_event_time"],
+        sa.Column("flagged", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    # The same rule as tracking.status_store.FLAGGED, in SQL.
+    op.execute(
+        """
+        UPDATE vehicle_status SET flagged = (
+            COALESCE(days_late, 0) > 0 OR (delivered_at IS NULL AND on_hold) OR damaged
+            OR sequence_violations > 0)
+        """
+    )
+    op.create_index(
+        "ix_vehicle_status_org_id_status_last_event_time",
+        "vehicle_status",
+        ["org_id", "status", "last_event_time"],
+    )
+    op.create_index("ix_vehicle_status_org_id_flagged", "vehicle_status", ["org_id", "flagged"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_vehicle_status_org_id_last_event_time", table_name="vehicle_status")
+    op.drop_index("ix_vehicle_status_org_id_flagged", table_name="vehicle_status")
+    op.drop_index("ix_vehicle_status_org_id_status_last_event_time", table_name="vehicle_status")
+    op.drop_column("vehicle_status", "flagged")
     op.drop_table("vehicle_status_sum")
