@@ -27,6 +27,7 @@ Goal (issue 10): under 300 ms per page on the demo database, under 1 s with 1M V
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import http.client
 import random
 import statistics
@@ -37,7 +38,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from carexport.db.migrate import upgrade
 from carexport.db.session import make_engine, unit_of_work
@@ -48,7 +49,11 @@ from tracking_world import ORG, events, load_world, make_world
 
 GOAL_DEMO_MS = 300.0
 GOAL_LARGE_MS = 1_000.0
-# (label, path); {vin} is a tracked VIN of the world, a different one per request.
+# (label, path); {vin} is a tracked VIN of the world, a different one per request; {as_of}
+# the day after the world's latest event. Without as_of the panels judge as of now: on a
+# world whose simulated events ended months ago every vehicle still under way is then
+# overdue (a feed that stopped); as of the data's day they show what a control tower
+# receiving those events would see.
 PAGES = [
     ("GET /health (floor)", "/health"),
     ("Overview /ui/", "/ui/"),
@@ -57,8 +62,10 @@ PAGES = [
     ("Plan /ui/plan", "/ui/plan"),
     ("Tracking /ui/tracking", "/ui/tracking"),
     # What the Tracking page loads right after it (hx-trigger="load").
-    ("  its exceptions", "/ui/tracking/exceptions"),
-    ("  its FVL KPIs", "/ui/tracking/fvl"),
+    ("  its exceptions as of the data's day", "/ui/tracking/exceptions?as_of={as_of}"),
+    ("  its FVL KPIs as of the data's day", "/ui/tracking/fvl?as_of={as_of}"),
+    ("  its exceptions as of now", "/ui/tracking/exceptions"),
+    ("  its FVL KPIs as of now", "/ui/tracking/fvl"),
     ("Network /ui/network", "/ui/network"),
     ("VIN detail fragment", "/ui/tracking/vehicle?vin={vin}"),
 ]
@@ -98,7 +105,8 @@ def get(
     return response.status, len(body), (time.perf_counter() - t0) * 1e3
 
 
-def tracked_vins(url: str, org_id: str, count: int) -> list[str]:
+def tracked_vins(url: str, org_id: str, count: int) -> tuple[list[str], str]:
+    """count tracked VINs of the world, and the day after its latest event (ISO)."""
     engine = make_engine(url)
     with unit_of_work(engine) as session:
         vins = list(
@@ -108,14 +116,28 @@ def tracked_vins(url: str, org_id: str, count: int) -> list[str]:
                 .order_by(VehicleStatusRow.vin)
             )
         )
+        latest = session.scalar(
+            select(func.max(VehicleStatusRow.last_event_time)).where(
+                VehicleStatusRow.org_id == org_id
+            )
+        )
     engine.dispose()
-    return random.Random(1).sample(vins, min(count, len(vins))) if vins else ["LNOVINTRACKED0000"]
+    day = (latest.date() + dt.timedelta(days=1)) if latest else dt.date.today()
+    picked = random.Random(1).sample(vins, min(count, len(vins))) if vins else ["LNOVINTRACKED0000"]
+    return picked, day.isoformat()
 
 
 def time_page(
-    port: int, world: str, label: str, template: str, vins: list[str], requests: int, token: str
+    port: int,
+    world: str,
+    label: str,
+    template: str,
+    vins: list[str],
+    as_of: str,
+    requests: int,
+    token: str,
 ) -> Timing:
-    paths = [template.format(vin=vins[i % len(vins)]) for i in range(requests + 1)]
+    paths = [template.format(vin=vins[i % len(vins)], as_of=as_of) for i in range(requests + 1)]
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         status, size, first_ms = get(connection, paths[0], token)  # warm-up: caches, first imports
@@ -136,7 +158,7 @@ def time_page(
 
 
 def time_pages(world: str, url: str, org_id: str, requests: int) -> list[Timing]:
-    vins = tracked_vins(url, org_id, requests + 1)
+    vins, as_of = tracked_vins(url, org_id, requests + 1)
     token = api_token(url, org_id)
     port = free_port()
     server = serve(url, org_id, port)
@@ -146,7 +168,7 @@ def time_pages(world: str, url: str, org_id: str, requests: int) -> list[Timing]
             if server.poll() is not None:
                 results.append(Timing(world, label, template, "failed: server exited", []))
                 continue
-            results.append(time_page(port, world, label, template, vins, requests, token))
+            results.append(time_page(port, world, label, template, vins, as_of, requests, token))
             r = results[-1]
             timing = f", median {r.median_ms:.1f} ms" if r.times_ms else ""
             print(f"  {world} {label}: {r.status}{timing}", flush=True)

@@ -441,7 +441,7 @@ def exception_candidates(
     columns = [getattr(status, c) for c in STATUS_SCHEMA]
     # Two ranges of indexes: the flagged (late, on hold, damaged, out of order), and per
     # status where a VIN can stand still, those whose last event is before dwell_before.
-    flagged = select(*columns).where((status.org_id == org_id) & status.flagged)
+    flagged = select(*columns).where((status.org_id == org_id) & status.flagged.is_(True))
     dwelling = [
         select(*columns).where(
             (status.org_id == org_id)
