@@ -22,7 +22,7 @@ import datetime as dt
 
 import polars as pl
 
-from carexport.tracking.facts import DURATIONS, FVL_GROUP_COLUMNS, vin_facts
+from carexport.tracking.facts import DURATIONS, FVL_GROUP_COLUMNS, FVL_SUM_COLUMNS, vin_facts
 
 GROUPS = ("none", "brand", "market", "month", "lane", "mode")
 # Decimals each KPI is given with.
@@ -96,18 +96,7 @@ def sums_from_events(
     return sums
 
 
-SUM_COLUMNS = (
-    "tracked",
-    *(f"{d}_sum" for d in DURATIONS),
-    *(f"{d}_n" for d in DURATIONS),
-    "on_time",
-    "delivered",
-    "damaged",
-    "reported",
-    "timely",
-    "due",
-    "seen",
-)
+SUM_COLUMNS = FVL_SUM_COLUMNS  # (tracking.facts: the kept sums are the same columns)
 
 
 def finish(sums: pl.DataFrame, by: str) -> pl.DataFrame:

@@ -257,6 +257,9 @@ FVL_SUM_MEASURES = (
     "vins",
 )
 FVL_DUE_MEASURES = ("expected", "seen")
+# The sums the FVL KPIs are finished from (kpi.fvl.finish): the kept measures but the VIN
+# count, then the milestones due by the judging time and those of them reported.
+FVL_SUM_COLUMNS = (*(m for m in FVL_SUM_MEASURES if m != "vins"), "due", "seen")
 
 
 def fvl_contributions(rows: pl.DataFrame, sign: int = 1) -> tuple[pl.DataFrame, pl.DataFrame]:

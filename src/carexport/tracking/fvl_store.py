@@ -21,10 +21,17 @@ from carexport.db.bulk import add_frame, frame_for_keys, read_frame, upsert_fram
 from carexport.tracking.facts import (
     FVL_DUE_MEASURES,
     FVL_ROW_SCHEMA,
+    FVL_SUM_COLUMNS,
     FVL_SUM_MEASURES,
     fvl_contributions,
 )
 from carexport.tracking.tables import VehicleFvlDueRow, VehicleFvlRow, VehicleFvlSumRow
+
+_KEY_SCHEMA: dict[str, pl.DataType] = {"grouping": pl.String(), "value": pl.String()}
+
+
+def _type(measure: str) -> pl.DataType:
+    return pl.Float64() if measure.endswith("_sum") else pl.Int64()
 
 
 def upsert_fvl(session: Session, org_id: str, rows: pl.DataFrame) -> None:
@@ -43,8 +50,7 @@ def upsert_fvl(session: Session, org_id: str, rows: pl.DataFrame) -> None:
     )
     new = rows.cast(FVL_ROW_SCHEMA)  # type: ignore[arg-type]  # (polars' Mapping is invariant)
     added, taken = fvl_contributions(new), fvl_contributions(old, -1)
-    _add(session, org_id, VehicleFvlSumRow, pl.concat([added[0], taken[0]]), FVL_SUM_MEASURES)
-    _add(session, org_id, VehicleFvlDueRow, pl.concat([added[1], taken[1]]), FVL_DUE_MEASURES)
+    add_fvl_sums(session, org_id, pl.concat([added[0], taken[0]]), pl.concat([added[1], taken[1]]))
 
 
 def forget_fvl(session: Session, org_id: str) -> None:
@@ -53,27 +59,11 @@ def forget_fvl(session: Session, org_id: str) -> None:
         session.execute(delete(table).where(table.org_id == org_id))
 
 
-def recount_fvl_sums(session: Session, org_id: str, *, chunk: int = 200_000) -> None:
-    """The kept sums again from the kept facts, a range of VINs at a time (what the writes
-    keep them equal to)."""
-    for table in (VehicleFvlSumRow, VehicleFvlDueRow):
-        session.execute(delete(table).where(table.org_id == org_id))
-    fvl, after = VehicleFvlRow, ""
-    while True:
-        part = read_frame(
-            session,
-            select(*(getattr(fvl, c) for c in FVL_ROW_SCHEMA))
-            .where((fvl.org_id == org_id) & (fvl.vin > after))
-            .order_by(fvl.vin)
-            .limit(chunk),
-            FVL_ROW_SCHEMA,
-        )
-        if part.is_empty():
-            return
-        sums, due = fvl_contributions(part)
-        _add(session, org_id, VehicleFvlSumRow, sums, FVL_SUM_MEASURES)
-        _add(session, org_id, VehicleFvlDueRow, due, FVL_DUE_MEASURES)
-        after = part["vin"][-1]
+def add_fvl_sums(session: Session, org_id: str, sums: pl.DataFrame, due: pl.DataFrame) -> None:
+    """Add contributions (tracking.facts.fvl_contributions, any number of rows per key)
+    to the kept sums."""
+    _add(session, org_id, VehicleFvlSumRow, sums, FVL_SUM_MEASURES, count="vins")
+    _add(session, org_id, VehicleFvlDueRow, due, FVL_DUE_MEASURES, count="expected")
 
 
 def _add(
@@ -82,7 +72,10 @@ def _add(
     table: type[VehicleFvlSumRow] | type[VehicleFvlDueRow],
     contributions: pl.DataFrame,
     measures: Sequence[str],
+    *,
+    count: str,
 ) -> None:
+    """count: the measure that says what a key holds (VINs, milestones): none, no row."""
     keys = [c for c in contributions.columns if c not in measures]
     delta = contributions.group_by(keys).agg(pl.col(m).sum() for m in measures)
     # A key whose VINs all moved away adds up to nothing: drop it rather than add zeros.
@@ -93,15 +86,14 @@ def _add(
         delta.select(pl.lit(org_id).alias("org_id"), pl.all()),
         key=("org_id", *keys),
     )
-    # The first measure counts what the key holds (VINs, milestones): none left, no row.
-    held = getattr(table, measures[0] if table is VehicleFvlDueRow else "vins")
+    held = getattr(table, count)
     session.execute(delete(table).where((table.org_id == org_id) & (held == 0)))
 
 
 def fvl_sums(
     session: Session, org_id: str, groups: Sequence[str], as_of: dt.datetime
 ) -> dict[str, pl.DataFrame]:
-    """The sums the FVL KPIs are made of (kpi.fvl.SUM_COLUMNS) per group of each grouping
+    """The sums the FVL KPIs are made of (tracking.facts.FVL_SUM_COLUMNS) per group of each grouping
     (kpi.fvl.GROUPS; column `by`, or `group` for none): group -> frame. Reporting
     completeness counts the current plans' milestones due by as_of (planned at or before
     it) and those of them reported."""
@@ -146,14 +138,5 @@ def fvl_sums(
             if by == "none"
             else pl.when(pl.col("value") != "").then(pl.col("value")).alias(by)
         )
-        result[by] = sums.filter(pl.col("grouping") == by).select(group, *_OUT)
+        result[by] = sums.filter(pl.col("grouping") == by).select(group, *FVL_SUM_COLUMNS)
     return result
-
-
-_KEY_SCHEMA: dict[str, pl.DataType] = {"grouping": pl.String(), "value": pl.String()}
-# kpi.fvl.SUM_COLUMNS, in its order.
-_OUT = (*(m for m in FVL_SUM_MEASURES if m != "vins"), "due", "seen")
-
-
-def _type(measure: str) -> pl.DataType:
-    return pl.Float64() if measure.endswith("_sum") else pl.Int64()

@@ -14,9 +14,11 @@ from sqlalchemy import (
     Subquery,
     bindparam,
     delete,
+    false,
     func,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -441,14 +443,14 @@ def exception_candidates(
     columns = [getattr(status, c) for c in STATUS_SCHEMA]
     # Two ranges of indexes: the flagged (late, on hold, damaged, out of order), and per
     # status where a VIN can stand still, those whose last event is before dwell_before.
-    flagged = select(*columns).where((status.org_id == org_id) & status.flagged.is_(True))
+    flagged = select(*columns).where((status.org_id == org_id) & (status.flagged == true()))
     dwelling = [
         select(*columns).where(
             (status.org_id == org_id)
             & (status.status == name)
             & (status.last_event_time < db_time(session, dwell_before))
             & status.delivered_at.is_(None)
-            & status.flagged.is_(False)  # (read above)
+            & (status.flagged == false())  # (read above)
         )
         for name in DWELL_STATUSES
     ]

@@ -93,21 +93,15 @@ def status_counts(session: Session, org_id: str) -> tuple[list[tuple[Any, ...]],
         .where((kept.org_id == org_id) & (kept.vehicles > 0))
         .order_by(kept.status)
     ).all()
-    latest = max(
-        (
-            t
-            for row in rows
-            if (
-                t := session.scalar(
-                    select(func.max(status.last_event_time)).where(
-                        (status.org_id == org_id) & (status.status == row[0])
-                    )
-                )
+    latest = None
+    for row in rows:  # the end of each status's range of the index
+        newest = session.scalar(
+            select(func.max(status.last_event_time)).where(
+                (status.org_id == org_id) & (status.status == row[0])
             )
-            is not None
-        ),
-        default=None,
-    )
+        )
+        if newest is not None and (latest is None or newest > latest):
+            latest = newest
     learned = session.scalar(
         select(func.max(TransitModelRow.learned_at)).where(TransitModelRow.org_id == org_id)
     )

@@ -20,31 +20,19 @@ down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+DURATIONS = (
+    "plant_evacuation_h",
+    "time_to_port_d",
+    "port_dwell_d",
+    "shipping_lead_time_d",
+    "dealer_delivery_d",
+)
 MEASURES: dict[str, sa.types.TypeEngine[Any]] = {
     "tracked": sa.BigInteger(),
-    **{
-        f"{d}_sum": sa.Float()
-        for d in (
-            "plant_evacuation_h",
-            "time_to_port_d",
-            "port_dwell_d",
-            "shipping_lead_time_d",
-            "dealer_delivery_d",
-        )
-    },
-    **{
-        f"{d}_n": sa.BigInteger()
-        for d in (
-            "plant_evacuation_h",
-            "time_to_port_d",
-            "port_dwell_d",
-            "shipping_lead_time_d",
-            "dealer_delivery_d",
-        )
-    },
+    **{f"{d}_sum": sa.Float() for d in DURATIONS},
+    **{f"{d}_n": sa.BigInteger() for d in DURATIONS},
     **dict.fromkeys(
-        ("on_time", "delivered", "damaged", "reported", "timely", "vins"),
-        sa.BigInteger(),
+        ("on_time", "delivered", "damaged", "reported", "timely", "vins"), sa.BigInteger()
     ),
 }
 
