@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -421,6 +422,38 @@ def one_order(folder: Path) -> Path:
 
 
 # -- Uploads --------------------------------------------------------------------------------
+
+
+def test_a_commit_waits_its_turn_behind_another_writer(client: TestClient, engine: Engine) -> None:
+    """SQLite: the commit reads before it writes, so without taking its turn from the
+    start it failed at once while another writer held the database."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL writers wait for the rows' locks anyway")
+    from tests.reliability.test_concurrency import WriteGate
+
+    response = client.post(
+        "/ui/orders/upload",
+        headers=HTMX,
+        files={
+            "file": ("orders.csv", (GOOD / "orders.csv").read_bytes()),
+            "vehicles": ("vehicles.csv", (GOOD / "vehicles.csv").read_bytes()),
+        },
+    )
+    token = token_of(response.text)
+    gate = WriteGate(engine)
+    gate.hold()
+    timer = threading.Timer(0.5, gate.release)
+    timer.start()
+    try:
+        started = time.perf_counter()
+        committed = client.post(f"/ui/orders/upload/{token}/commit", headers=HTMX)
+        waited = time.perf_counter() - started
+    finally:
+        timer.join()
+    assert committed.status_code == 200, committed.text
+    assert counts(committed.text)["orders_inserted"] == 8
+    assert waited >= 0.4  # it waited for the other writer rather than failing or skipping
+    assert service_page(engine)[0] == 8
 
 
 def test_good_upload_is_a_dry_run_then_commits_once(

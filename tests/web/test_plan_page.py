@@ -441,3 +441,36 @@ def test_an_unknown_departure_is_404(client: TestClient) -> None:
         params={"lane_id": "L_NOWHERE", "depart_date": "2027-01-05"},
     )
     assert response.status_code == 404 and "loads nothing on L_NOWHERE" in response.text
+
+
+def test_storing_waits_its_turn_behind_another_writer(
+    engine_and_client: tuple[Engine, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: another writer holds the database when the run comes to store its plan
+    (taken once the planner is done, let go half a second later): the run waits, then
+    stores, rather than failing at once."""
+    engine, client = engine_and_client
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL writers wait for the rows' locks anyway")
+    from tests.reliability.test_concurrency import WriteGate
+
+    import_book(client)
+    gate = WriteGate(engine)
+    timers: list[threading.Timer] = []
+
+    def planner_then_another_writer(problem: Any) -> Any:
+        result = real_planner(problem)
+        gate.hold()
+        timers.append(threading.Timer(0.5, gate.release))
+        timers[-1].start()
+        return result
+
+    monkeypatch.setattr(plan_jobs_module, "run_planner", planner_then_another_writer)
+    form = {k: v for k, v in FORM.items() if k != "compare"}  # one planner run
+    done = wait_for(client, start_run(client, form))
+    for timer in timers:
+        timer.join()
+    assert len(timers) == 1
+    assert 'data-phase="done"' in done, done
+    with unit_of_work(engine) as session:
+        assert plans_service.latest_version(session, ORG) is not None

@@ -294,7 +294,9 @@ def _run(engine: Engine, org_id: str, staged: Staged, options: ImportOptions) ->
             hint="open it in Excel or LibreOffice, save it again as .xlsx or CSV UTF-8 and "
             "upload that",
         ) from None
-    with unit_of_work(engine) as session:
+    # writes: it takes its turn among SQLite writers (it reads before it writes, and a
+    # reader cannot then write while another writes: it would fail at once).
+    with unit_of_work(engine, writes=not options.dry_run) as session:
         report = orders_service.import_orders(
             session,
             org_id,

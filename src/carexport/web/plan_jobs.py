@@ -183,7 +183,7 @@ class PlanJobs:
                 greedy = dataclasses.replace(params, method="greedy")
                 baseline = run_planner(dataclasses.replace(problem, parameters=greedy))
             self._advance(job.id, "storing")
-            with unit_of_work(engine) as session:
+            with unit_of_work(engine, writes=True) as session:  # its turn among writers
                 plan_id = plans_service.store_plan(session, org_id, result, params, problem.network)
                 if baseline is not None:
                     plans_service.record_baseline(session, org_id, plan_id, baseline)
