@@ -316,31 +316,31 @@ def exceptions_in_context(
     overdue_hours: float = 24.0,
 ) -> pl.DataFrame:
     """Every current exception (as exceptions gives them) with what a control tower
-    filters them by: the VIN's brand and market (its order's destination country; null
-    for a VIN of no order) and the lanes of its current plan in travel order (a list,
-    empty without a plan). Columns: vin, kind, detail, since, brand, market, lanes."""
-    now = now or dt.datetime.now(dt.UTC)
-    status, expected = _exception_inputs(
-        session, org_id, None, now=now, dwell_days=dwell_days, overdue_hours=overdue_hours
-    )
-    found = find_exceptions(
-        status, expected, now=now, dwell_days=dwell_days, overdue_hours=overdue_hours
-    )
-    vins = found["vin"].unique().sort()
-    # The whole plans of only the VINs with an exception, for the lanes they will take.
-    planned = unpack(
-        repository.plans_of(session, org_id, vins.to_list()).select("vin", "milestones")
-    )
+    filters them by (exception_context). Columns: vin, kind, detail, since, brand, market,
+    lanes."""
+    found = exceptions(session, org_id, now=now, dwell_days=dwell_days, overdue_hours=overdue_hours)
+    return in_context(session, org_id, found)
+
+
+def in_context(session: Session, org_id: str, found: pl.DataFrame) -> pl.DataFrame:
+    """found (exceptions, any columns with vin) with each VIN's brand and market (its
+    order's destination country; null for a VIN of no order) and the lanes of its current
+    plan in travel order (a list, empty without a plan). Reads only these VINs: a page of
+    exceptions needs the context of its rows, not of every exception."""
+    vins = found["vin"].unique().sort().to_list()
+    planned = unpack(repository.plans_of(session, org_id, vins).select("vin", "milestones"))
     lanes = (
         planned.filter(pl.col("lane_id").is_not_null())
         .sort("vin", "seq")
         .group_by("vin", maintain_order=True)
         .agg(pl.col("lane_id").unique(maintain_order=True).alias("lanes"))
     )
-    dims = orders_service.vin_dimensions(session, org_id, vins.to_list())
+    dims = orders_service.vin_dimensions(session, org_id, vins)
     return (
-        found.join(dims.select("vin", "brand", "market"), on="vin", how="left")
-        .join(lanes, on="vin", how="left")
+        found.join(
+            dims.select("vin", "brand", "market"), on="vin", how="left", maintain_order="left"
+        )
+        .join(lanes, on="vin", how="left", maintain_order="left")
         .with_columns(pl.col("lanes").fill_null(pl.lit([], pl.List(pl.String))))
     )
 

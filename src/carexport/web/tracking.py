@@ -517,15 +517,18 @@ def _exceptions(
     filters: Filters,
     as_of: dt.date | None,
 ) -> tuple[pl.DataFrame, Judged, tracking_service.TrackingState]:
-    """Every exception in context (tracking.service.exceptions_in_context), kept."""
+    """Every exception (tracking.service.exceptions), kept; with its context (brand,
+    market, lanes: tracking.service.in_context) when the market or lane filter needs it
+    for every one, else without (the caller adds it to the rows it shows)."""
     state = _state(request, session, org_id)
     judged = judged_at(as_of, state.latest_event_at)
     key = (state.fingerprint, judged.at, filters.dwell_days, filters.overdue_hours)
-    frame = view_cache(request).get(
+    cache = view_cache(request)
+    found = cache.get(
         org_id,
         "exceptions",
         key,
-        lambda: tracking_service.exceptions_in_context(
+        lambda: tracking_service.exceptions(
             session,
             org_id,
             now=judged.at,
@@ -533,12 +536,20 @@ def _exceptions(
             overdue_hours=filters.overdue_hours,
         ),
     )
-    return frame, judged, state
+    if filters.market or filters.lane:
+        found = cache.get(
+            org_id,
+            "exceptions in context",
+            key,
+            lambda: tracking_service.in_context(session, org_id, found),
+        )
+    return found, judged, state
 
 
 def filter_exceptions(frame: pl.DataFrame, filters: Filters) -> tuple[pl.DataFrame, dict[str, int]]:
     """The exceptions matching the filters, and how many of each kind match the market
-    and lane filters (whatever the kind filter)."""
+    and lane filters (whatever the kind filter); frame has market and lanes when those
+    filters are set."""
     if filters.market:
         frame = frame.filter(pl.col("market") == filters.market)
     if filters.lane:
@@ -547,6 +558,11 @@ def filter_exceptions(frame: pl.DataFrame, filters: Filters) -> tuple[pl.DataFra
     if filters.kind:
         frame = frame.filter(pl.col("kind") == filters.kind)
     return frame, {k: int(by_kind.get(k, 0)) for k in KINDS}
+
+
+def _shown(session: Session, org_id: str, rows: pl.DataFrame) -> pl.DataFrame:
+    """rows with their context, read now if the cached exceptions do not carry it."""
+    return rows if "lanes" in rows.columns else tracking_service.in_context(session, org_id, rows)
 
 
 @router.get("/ui/tracking/exceptions", response_class=HTMLResponse)
@@ -571,7 +587,7 @@ def exceptions_fragment(
     matching, by_kind = filter_exceptions(frame, filters)
     pages = max(1, math.ceil(matching.height / PAGE_SIZE))
     current = min(page_number, pages)
-    rows = matching.slice((current - 1) * PAGE_SIZE, PAGE_SIZE)
+    rows = _shown(session, org_id, matching.slice((current - 1) * PAGE_SIZE, PAGE_SIZE))
     markets = snapshot.markets if snapshot else {}
     as_of_param = as_of.isoformat() if as_of else None
     return page(
@@ -626,7 +642,9 @@ def exceptions_csv(
     )
     frame, judged, _ = _exceptions(request, session, org_id, filters, as_of)
     matching, _ = filter_exceptions(frame, filters)
-    body = matching.with_columns(pl.col("lanes").list.join(";")).write_csv()
+    body = (
+        _shown(session, org_id, matching).with_columns(pl.col("lanes").list.join(";")).write_csv()
+    )
     name = f"exceptions-{judged.at:%Y%m%d}.csv"
     return Response(
         body,
