@@ -262,6 +262,27 @@ def frame_for_keys(
         return read_frame(session, _keyed(table, key, wanted, columns), schema)
 
 
+def replace_for_keys(
+    session: Session,
+    table: Any,
+    key: str,
+    frame: pl.DataFrame,
+    old_schema: dict[str, pl.DataType],
+    org_id: str,
+) -> pl.DataFrame:
+    """Write the organisation's rows of frame (keyed on org_id and key, the table's
+    primary key), replacing those with the same key; returns the replaced rows' columns
+    of old_schema (frame_for_keys), read first: what kept sums must take away again."""
+    old = frame_for_keys(session, table, key, frame[key].to_list(), old_schema, org_id)
+    upsert_frame(
+        session,
+        table.__tablename__,
+        frame.select(pl.lit(org_id).alias("org_id"), pl.all()),
+        key=("org_id", key),
+    )
+    return old
+
+
 @contextmanager
 def _wanted(
     session: Session, table: Any, key: str, values: Sequence[str], org_id: str

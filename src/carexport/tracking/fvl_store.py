@@ -17,7 +17,7 @@ import polars as pl
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from carexport.db.bulk import add_frame, frame_for_keys, read_frame, upsert_frame
+from carexport.db.bulk import add_frame, read_frame, replace_for_keys
 from carexport.tracking.facts import (
     FVL_DUE_MEASURES,
     FVL_ROW_SCHEMA,
@@ -39,15 +39,7 @@ def upsert_fvl(session: Session, org_id: str, rows: pl.DataFrame) -> None:
     kept sums by the difference."""
     if rows.is_empty():
         return
-    old = frame_for_keys(
-        session, VehicleFvlRow, "vin", rows["vin"].to_list(), FVL_ROW_SCHEMA, org_id
-    )
-    upsert_frame(
-        session,
-        VehicleFvlRow.__tablename__,
-        rows.select(pl.lit(org_id).alias("org_id"), pl.all()),
-        key=("org_id", "vin"),
-    )
+    old = replace_for_keys(session, VehicleFvlRow, "vin", rows, FVL_ROW_SCHEMA, org_id)
     new = rows.cast(FVL_ROW_SCHEMA)  # type: ignore[arg-type]  # (polars' Mapping is invariant)
     added, taken = fvl_contributions(new), fvl_contributions(old, -1)
     add_fvl_sums(session, org_id, pl.concat([added[0], taken[0]]), pl.concat([added[1], taken[1]]))

@@ -14,7 +14,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carexport.db.bulk import add_frame, frame_for_keys, upsert_frame
+from carexport.db.bulk import add_frame, replace_for_keys
 from carexport.tracking.tables import TransitModelRow, VehicleStatusRow, VehicleStatusSumRow
 
 COUNTED: dict[str, pl.DataType] = {
@@ -42,17 +42,8 @@ def upsert_statuses(session: Session, org_id: str, statuses: pl.DataFrame) -> No
     counts per status by the difference."""
     if statuses.is_empty():
         return
-    old = frame_for_keys(
-        session, VehicleStatusRow, "vin", statuses["vin"].to_list(), COUNTED, org_id
-    )
-    upsert_frame(
-        session,
-        VehicleStatusRow.__tablename__,
-        statuses.select(
-            pl.lit(org_id).alias("org_id"), pl.all(), FLAGGED.fill_null(False).alias("flagged")
-        ),
-        key=("org_id", "vin"),
-    )
+    flagged = statuses.with_columns(FLAGGED.fill_null(False).alias("flagged"))
+    old = replace_for_keys(session, VehicleStatusRow, "vin", flagged, COUNTED, org_id)
     new = statuses.select(*COUNTED).cast(COUNTED)  # type: ignore[arg-type]
     delta = (
         pl.concat([status_contributions(new), status_contributions(old, -1)])
