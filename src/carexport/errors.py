@@ -40,10 +40,16 @@ class NotFound(CarexportError):
 class DatabaseBusy(CarexportError):
     """Another writer held the database (SQLite) or a lock (PostgreSQL) longer than this
     one would wait (the busy timeout): nothing was written, and trying again later will
-    do. The CLI exits 75 (EX_TEMPFAIL: try again), the API answers 503 with Retry-After."""
+    do. The CLI exits 75 (EX_TEMPFAIL: try again); the API and the dashboard's pages
+    answer 503 with Retry-After."""
 
     status_code = 503
     exit_code = 75
+    # Seconds a client is told to wait before it retries (Retry-After on the API's 503 and
+    # the dashboard's page). The refused writer already waited the busy timeout; the writer
+    # ahead of it is typically an import or ingest that ends within seconds, and a client
+    # that retries at once would only queue behind it again.
+    retry_after_s = 5
 
 
 @dataclass(frozen=True)

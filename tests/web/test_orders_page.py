@@ -456,6 +456,47 @@ def test_a_commit_waits_its_turn_behind_another_writer(client: TestClient, engin
     assert service_page(engine)[0] == 8
 
 
+def test_a_commit_refused_as_busy_says_when_to_try_again(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    """Another writer holds the database beyond the busy timeout: the commit answers the
+    "database busy" page (503) with Retry-After, as the API's 503 does, with no traceback
+    and nothing imported; once the other writer is done the same upload commits."""
+    from carexport.config import Settings
+    from carexport.errors import DatabaseBusy
+    from tests.reliability.test_concurrency import held_too_long
+
+    with unit_of_work(engine) as session:
+        load_dataset(session, ORG, builtin_folder())
+    settings = Settings(database_url=database_url, busy_timeout_s=0.3)
+    with client_for(database_url, ORG, settings=settings) as client:
+        client.app.state.order_upload_dir = tmp_path / "uploads"  # type: ignore[attr-defined]
+        checked = client.post(
+            "/ui/orders/upload",
+            headers=HTMX,
+            files={
+                "file": ("orders.csv", (GOOD / "orders.csv").read_bytes()),
+                "vehicles": ("vehicles.csv", (GOOD / "vehicles.csv").read_bytes()),
+            },
+        )
+        upload_token = token_of(checked.text)
+        commit = f"/ui/orders/upload/{upload_token}/commit"
+        with held_too_long(engine):
+            fragment = client.post(commit, headers=HTMX)
+            whole = client.post(commit)  # without HTMX: the whole error page
+        for refused in (fragment, whole):
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["Retry-After"] == str(DatabaseBusy.retry_after_s) == "5"
+            assert "the database is busy" in refused.text and "nothing was written" in refused.text
+            assert "Traceback" not in refused.text and "locked" not in refused.text
+        assert "<html" not in fragment.text and "<html" in whole.text
+        assert service_page(engine)[0] == 0
+        committed = client.post(commit, headers=HTMX)
+        assert committed.status_code == 200, committed.text
+        assert "Retry-After" not in committed.headers
+        assert counts(committed.text)["orders_inserted"] == 8
+
+
 def test_good_upload_is_a_dry_run_then_commits_once(
     client: TestClient, engine: Engine, tmp_path: Path
 ) -> None:

@@ -23,11 +23,8 @@ from carexport.config import Settings, get_settings
 from carexport.db.session import make_engine
 from carexport.errors import CarexportError, DatabaseBusy, InternalError, InvalidInput
 
-# Seconds a client is told to wait before it retries a write refused as busy (503). The
-# refused writer already waited the busy timeout; the writer ahead of it is typically an
-# import or ingest that ends within seconds, and a client that retries at once would
-# only queue behind it again.
-BUSY_RETRY_AFTER_S = 5
+# Seconds a client is told to wait before it retries a write refused as busy (503).
+BUSY_RETRY_AFTER_S = DatabaseBusy.retry_after_s
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from carexport.errors import CarexportError, InvalidInput, Problem
+from carexport.errors import CarexportError, DatabaseBusy, InvalidInput, Problem
 from carexport.kpi.numbers import compact
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -51,6 +51,7 @@ def page(
     active: str,
     title: str,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
     """A full page, or (for an HTMX request naming a fragment) the template alone.
@@ -69,6 +70,7 @@ def page(
             **context,
         },
         status_code=status_code,
+        headers=headers,
     )
 
 
@@ -76,12 +78,15 @@ def error_page(request: Request, error: CarexportError) -> HTMLResponse:
     """A carexport error as a page (or, for HTMX, as the fragment that replaces a target)."""
     problems = error.problems if isinstance(error, InvalidInput) else []
     template = "fragments/error.html" if request.headers.get("HX-Request") else "error.html"
+    # A write refused as busy says when to try again, as the API's 503 does.
+    headers = {"Retry-After": str(error.retry_after_s)} if isinstance(error, DatabaseBusy) else None
     return page(
         request,
         template,
         active="",
         title="Something needs fixing",
         status_code=error.status_code,
+        headers=headers,
         error=error,
         problems=problems,
     )
