@@ -3,8 +3,9 @@
 For 10k, 120k (a Chongqing quarter) and 1M vehicles (order books over 3 months), each in
 its own process so peak memory is its own, it prints: time per phase, peak RSS, LP size,
 integer gap, cost, late and unserved vehicles against the greedy baseline; and, in the
-same run, the floor (the same LP solved by HiGHS alone from the already-built matrix) and
-the usual peer (the same LP written in PuLP and solved by CBC, under a time limit).
+same run, the floor (the same LP solved whole by HiGHS alone from the already-built
+matrix; the planner solves it by paths, planning.colgen) and the usual peer (the same LP
+written in PuLP and solved by CBC, under a time limit).
 
 The built-in network carries a Chongqing quarter; 1M vehicles (China-sized) would leave
 most of them unserved on it, so sizes above --scale-above run on the network scaled by
@@ -62,7 +63,7 @@ def one(
     result = plan(problem)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     model = build(expand(problem))
-    floor = solve(model, SolveOptions(time_limit_s=600)).solve_s
+    floor = solve(model, SolveOptions(time_limit_s=600, formulation="arcs")).solve_s
     greedy = plan(replace(problem, parameters=replace(params, method="greedy")))
     row: dict[str, object] = {
         "vehicles": frame.height,

@@ -82,7 +82,7 @@ def plan(
             assignment,
             method="optimal",
             status=solution.status,
-            lp_bound=solution.objective_usd if solution.optimal else None,
+            lp_bound=solution.bound_usd,
             runtime_s=times,
             capacity_duals=capacity_duals(model, solution),
             model_size={

@@ -1,7 +1,8 @@
-"""Hand a built model to HiGHS whole and read back primal values and duals.
+"""Solve a built model and read back primal values and duals: by paths (column
+generation, planning.colgen: the default) or whole (HiGHS on the arc LP as built).
 
 The status is HiGHS's own model status; anything but Optimal is reported as such, never
-passed off as a plan (a time-limited run is "Time limit reached", with its bound).
+passed off as a plan (a time-limited run is "Time limit reached", with no bound).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -28,7 +29,10 @@ class SolveOptions:
     time_limit_s: float = 300.0
     threads: int = 1
     seed: int = 0
-    method: str = "simplex"  # HiGHS 'solver' option: simplex, ipm, choose
+    method: str = "simplex"  # HiGHS 'solver' option on the whole LP: simplex, ipm, choose
+    # paths: column generation (planning.colgen); arcs: HiGHS on the whole LP. Both reach
+    # the same optimum; a warm start (solve's start) is for the whole LP.
+    formulation: Literal["paths", "arcs"] = "paths"
     lp_file: str | None = None  # write the model here, every row and column named
     highs_options: tuple[tuple[str, bool | int | float | str], ...] = ()  # other HiGHS options
 
@@ -41,6 +45,9 @@ class Solution:
     values: np.ndarray
     row_duals: np.ndarray
     solve_s: float
+    # A lower bound on the LP's optimum (the optimum itself from HiGHS on the whole LP);
+    # None when not solved to optimality.
+    bound_usd: float | None = None
 
 
 @contextmanager
@@ -63,11 +70,18 @@ def highs_for(
     row_names: list[str] | None = None,
 ) -> highspy.Highs:
     """A quiet HiGHS holding the model whole (names only for writing it out)."""
+    return _pass(new_highs(SolveOptions()), model, col_names=col_names, row_names=row_names)
+
+
+def _pass(
+    highs: highspy.Highs,
+    model: Model,
+    *,
+    col_names: list[str] | None = None,
+    row_names: list[str] | None = None,
+) -> highspy.Highs:
     import highspy
 
-    with _quiet_stdout():  # HiGHS prints a banner when created, before options apply
-        highs = highspy.Highs()  # type: ignore[no-untyped-call]
-    highs.setOptionValue("output_flag", False)
     lp = highspy.HighsLp()
     n_rows, n_cols = model.shape
     lp.num_col_ = n_cols
@@ -89,21 +103,42 @@ def highs_for(
     return highs
 
 
-def solve(model: Model, options: SolveOptions, start: np.ndarray | None = None) -> Solution:
-    """Solve the LP; start (one value per column) is a starting point for the simplex,
-    as a warm start: it changes the time to the optimum, not the optimum."""
+def new_highs(options: SolveOptions) -> highspy.Highs:
+    """A quiet HiGHS with the options' time limit, threads, seed and other options."""
     import highspy
+
+    with _quiet_stdout():  # HiGHS prints a banner when created, before options apply
+        highs = highspy.Highs()  # type: ignore[no-untyped-call]
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", float(options.time_limit_s))
+    # Always set: HiGHS keeps one thread pool per process, and a run asking for another
+    # thread count than the pool was made with fails at once ("Not Set").
+    highs.setOptionValue("threads", int(options.threads))
+    highs.setOptionValue("random_seed", int(options.seed))
+    for name, value in options.highs_options:
+        highs.setOptionValue(name, value)
+    return highs
+
+
+def solve(model: Model, options: SolveOptions, start: np.ndarray | None = None) -> Solution:
+    """Solve the LP, by paths unless the options say arcs or a start is given; start (one
+    value per column) is a starting point for the simplex on the whole LP, as a warm
+    start: it changes the time to the optimum, not the optimum."""
+    import highspy
+
+    from carexport.planning.colgen import network_of, solve_by_paths
 
     started = time.perf_counter()
     if options.lp_file is not None:
         model.write_lp(Path(options.lp_file))
-    highs = highs_for(model)
-    highs.setOptionValue("time_limit", float(options.time_limit_s))
-    highs.setOptionValue("threads", int(options.threads))
-    highs.setOptionValue("random_seed", int(options.seed))
+    if options.formulation == "paths" and start is None:
+        net = network_of(model)
+        found = None if net is None else solve_by_paths(model, options, net)
+        if found is not None:
+            return found
+    highs = new_highs(options)
     highs.setOptionValue("solver", options.method)
-    for name, value in options.highs_options:
-        highs.setOptionValue(name, value)
+    _pass(highs, model)
     n_rows, n_cols = model.shape
     if start is not None:
         point = highspy.HighsSolution()
@@ -124,4 +159,5 @@ def solve(model: Model, options: SolveOptions, start: np.ndarray | None = None) 
         values=values,
         row_duals=duals,
         solve_s=time.perf_counter() - started,
+        bound_usd=objective if optimal else None,
     )
