@@ -116,6 +116,30 @@ def test_a_stalled_pricing_falls_back_to_the_whole_lp(monkeypatch) -> None:
     assert solution.objective_usd == pytest.approx(whole.objective_usd, rel=1e-9)
 
 
+def test_a_master_stopped_after_paths_came_in_gives_its_last_solution(monkeypatch) -> None:
+    # The second master solve stops at once (iteration limit): the paths just added have
+    # no values yet; the answer is the first master's, on the model's columns, no bound.
+    import highspy
+
+    run = highspy.Highs.run
+    calls = []
+
+    def second_stops(self):
+        calls.append(1)
+        if len(calls) == 2:
+            self.setOptionValue("simplex_iteration_limit", 0)
+        return run(self)
+
+    monkeypatch.setattr(highspy.Highs, "run", second_stops)
+    model = chongqing_model()
+    solution = solve(model, PATHS)
+    assert len(calls) == 2
+    assert not solution.optimal
+    assert solution.status == "Iteration limit reached"
+    assert solution.bound_usd is None
+    feasible(model, solution)  # the first master's paths: every vehicle placed or unserved
+
+
 def test_a_time_limit_gives_no_bound() -> None:
     net = network([node("A"), node("B")], [lane("AB", "A", "B")], [market("TH", "B")])
     model = build(expand(PlanningProblem(net, vehicles([car("V1")]), params())))

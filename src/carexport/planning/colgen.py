@@ -240,8 +240,11 @@ def solve_by_paths(model: Model, options: SolveOptions, net: Network) -> Solutio
     row_duals = np.zeros(n_rows)
     if len(values):
         full_values[fixed] = values[: len(fixed)]
-        path_flow = values[len(fixed) :]
-        full_values[net.cols] = sp.hstack(incidences).tocsr() @ path_flow
+        # Paths added after the last master solution carry nothing in it.
+        all_paths = sp.hstack(incidences).tocsr()
+        path_flow = np.zeros(all_paths.shape[1])
+        path_flow[: len(values) - len(fixed)] = values[len(fixed) :]
+        full_values[net.cols] = all_paths @ path_flow
         row_duals[net.other_rows] = duals[:n_others]
         row_duals[net.point_rows] = np.where(np.isfinite(to_go), to_go, 0.0)
     optimal = status == "Optimal"
