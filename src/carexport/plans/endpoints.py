@@ -10,6 +10,7 @@ from carexport.api.deps import OrgDep, SessionDep
 from carexport.api.schemas import ErrorOut
 from carexport.db.session import unit_of_work
 from carexport.errors import NotFound
+from carexport.memory import release_freed_memory
 from carexport.planning.problem import PlanParameters
 from carexport.planning.run import plan
 from carexport.plans import repository
@@ -44,10 +45,16 @@ def post_plan(request: PlanRequest, http: Request, org_id: OrgDep) -> PlanOut:
     with unit_of_work(engine) as session:
         problem = problem_from_db(session, org_id, params)
     result = plan(problem)
-    with unit_of_work(engine, writes=True) as session:
-        plan_id = store_plan(session, org_id, result, params, problem.network)
-        session.flush()
-        return get_plan(plan_id, session, org_id)
+    try:
+        with unit_of_work(engine, writes=True) as session:
+            plan_id = store_plan(session, org_id, result, params, problem.network)
+            session.flush()
+            return get_plan(plan_id, session, org_id)
+    finally:
+        # The solve's buffers are freed by now; glibc would keep them in this thread's
+        # arena, and the server's RSS would grow with every plan run (carexport.memory).
+        del problem, result
+        release_freed_memory()
 
 
 @router.get(

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from carexport.db.session import unit_of_work
 from carexport.errors import CarexportError, InvalidInput
+from carexport.memory import release_freed_memory
 from carexport.planning.problem import PlanParameters
 from carexport.planning.run import plan as run_planner
 from carexport.plans import service as plans_service
@@ -132,7 +133,10 @@ class PlanJobs:
             started = _copy(job)
         try:
             threading.Thread(
-                target=self._run, args=(engine, started), name=f"plan-{job.id}", daemon=True
+                target=self._run_and_release,
+                args=(engine, started),
+                name=f"plan-{job.id}",
+                daemon=True,
             ).start()
         except RuntimeError as error:  # no thread to be had: say so rather than hang
             self._finish(job.id, error=f"the plan run could not start ({error})", hint="try again")
@@ -167,6 +171,13 @@ class PlanJobs:
                 job.phases_done.append((job.phase, job.finished - job.phase_started))
             for name, value in outcome.items():
                 setattr(job, name, value)
+
+    def _run_and_release(self, engine: Engine, job: PlanJob) -> None:
+        self._run(engine, job)
+        # What the run allocated is freed now that it has returned, but glibc would keep
+        # it in this thread's arena, and the server's RSS would grow with every run
+        # (carexport.memory).
+        release_freed_memory()
 
     def _run(self, engine: Engine, job: PlanJob) -> None:
         """The run itself, in its own thread and with its own units of work: the problem is
