@@ -18,10 +18,11 @@ from hypothesis import given
 
 from carexport.network.dataset import builtin_folder, read_dataset
 from carexport.orders.generate import generate
-from carexport.planning.colgen import network_of
+from carexport.planning.colgen import network_of, paths_of_legs
 from carexport.planning.expand import expand
-from carexport.planning.model import YARD, Model, build
+from carexport.planning.model import YARD, Model, X, build
 from carexport.planning.problem import PlanningProblem, PlanParameters, vehicles_from_orders
+from carexport.planning.run import plan
 from carexport.planning.solve import Solution, SolveOptions, solve
 from tests.planning.factory import car, lane, market, network, node, params, vehicles
 from tests.planning.test_properties import OPTIONS, PROPERTY_SETTINGS, instances
@@ -63,14 +64,21 @@ def test_paths_reach_the_whole_lps_optimum_on_random_instances(instance) -> None
     agree(model)
 
 
-def chongqing_model() -> Model:
-    start = dt.date(2027, 1, 4)
+START = dt.date(2027, 1, 4)
+
+
+def chongqing_problem() -> PlanningProblem:
+    start = START
     snapshot = read_dataset(builtin_folder()).snapshot()
     book = generate(snapshot, months=3, start=start, seed=5, vehicles_per_year=8_000)
     orders = book.orders.rename({"variant": "variant_id", "origin": "origin_node"})
     frame = vehicles_from_orders(orders, book.vehicles)
     parameters = PlanParameters(start=start, horizon_days=120, co2_price_usd_per_t=60.0)
-    return build(expand(PlanningProblem(snapshot, frame, parameters)))
+    return PlanningProblem(snapshot, frame, parameters)
+
+
+def chongqing_model() -> Model:
+    return build(expand(chongqing_problem()))
 
 
 def test_paths_reach_the_whole_lps_optimum_on_a_chongqing_book() -> None:
@@ -96,6 +104,37 @@ def test_a_model_whose_arcs_do_not_move_forward_is_solved_whole() -> None:
     solution = solve(flat, PATHS)
     assert solution.optimal
     assert solution.objective_usd == pytest.approx(60.0)
+
+
+def test_a_known_plans_legs_start_the_paths_and_change_only_the_time() -> None:
+    # The plan's own legs, mapped back onto the model's arcs, are paths from its supply
+    # points; starting from them reaches the same optimum, and the legs of every vehicle
+    # the plan delivers are mapped (none dropped as not offered).
+    model = chongqing_model()
+    problem_ = chongqing_problem()
+    ex = expand(problem_)
+    first = plan(problem_)
+    net = network_of(model)
+    arcs, number, owners = paths_of_legs(model, net, ex.vehicles, first.legs, START)
+    delivered = first.legs.select("vin").unique().height
+    routes = (
+        first.legs.sort("vin", "leg")
+        .group_by("vin")
+        .agg("lane_id", "depart_date")
+        .join(ex.vehicles.select("vin", "commodity", "start_index", "start_day"), on="vin")
+        .drop("vin")
+        .unique()
+    )
+    assert delivered > 0 and len(owners) == routes.height
+    # One departure arc per leg of each distinct route, the waits between them besides.
+    departures = int((model.col_kind[net.cols][arcs] == X).sum())
+    assert departures == int(routes["lane_id"].list.len().sum())
+    assert np.bincount(number).min() >= 1  # every path has arcs
+    warm = solve(model, PATHS, known_legs=(ex.vehicles, first.legs, START))
+    cold = solve(model, PATHS)
+    assert warm.optimal
+    assert warm.objective_usd == pytest.approx(cold.objective_usd, rel=1e-6)
+    feasible(model, warm)
 
 
 def test_a_stalled_pricing_falls_back_to_the_whole_lp(monkeypatch) -> None:

@@ -25,10 +25,12 @@ bind) 24.6-30 s against 26.7-40.5 s: the master's simplex is nearly all of it.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 import scipy.sparse as sp
 
 from carexport.planning.model import ARRIVED, NODE, Model, V, W, X
@@ -129,9 +131,75 @@ def reduced_arc_costs(
     return reduced
 
 
-def solve_by_paths(model: Model, options: SolveOptions, net: Network) -> Solution | None:
+def paths_of_legs(
+    model: Model, net: Network, vehicles: pl.DataFrame, legs: pl.DataFrame, start: dt.date
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A known plan's paths as the model's arcs, to start from: (arc, path number) and each
+    path's supply point. vehicles: the expanded vehicles (vin, commodity, start_index,
+    start_day); legs: vin, lane_id, depart_date. A vehicle whose legs the model does not
+    offer as one path to a delivery (pruned, out of reach, not delivering) is left out:
+    pricing finds it a path."""
+    kind, commodity = model.col_kind[net.cols], model.col_commodity[net.cols]
+    lane_number = {lane: i for i, lane in enumerate(model.lane_ids)}
+    departure = {
+        (int(commodity[i]), int(model.col_a[net.cols[i]]), int(model.col_day[net.cols[i]])): i
+        for i in np.flatnonzero(kind == X)
+    }
+    waits = np.flatnonzero(kind == W)
+    wait_from = dict(zip(net.tail[waits].tolist(), waits.tolist(), strict=True))
+    rows = net.point_rows
+    point = {
+        (int(k), int(n), int(d)): i
+        for i, (k, n, d) in enumerate(
+            zip(model.row_commodity[rows], model.row_a[rows], model.row_day[rows], strict=True)
+        )
+    }
+    point_day = model.row_day[rows]
+    routes = (
+        legs.with_columns((pl.col("depart_date") - pl.lit(start)).dt.total_days().alias("day"))
+        .sort("vin", "day")
+        .group_by("vin", maintain_order=True)
+        .agg("lane_id", "day")
+        .join(vehicles.select("vin", "commodity", "start_index", "start_day"), on="vin")
+        .group_by("commodity", "start_index", "start_day", "lane_id", "day")
+        .len()
+    )
+    arc_parts: list[list[int]] = []
+    owners: list[int] = []
+    for k, node, day, lane_ids, days, _ in routes.iter_rows():
+        here = point.get((k, node, day))
+        owner, arcs = here, []
+        for lane_id, leave in zip(lane_ids, days, strict=True):
+            while here is not None and point_day[here] < leave and here in wait_from:
+                arcs.append(wait_from[here])
+                head = int(net.head[arcs[-1]])
+                here = head if head >= 0 else None
+            arc = departure.get((k, lane_number.get(lane_id, -1), int(leave)))
+            if here is None or point_day[here] != leave or arc is None or net.tail[arc] != here:
+                arcs = []
+                break
+            arcs.append(arc)
+            head = int(net.head[arc])
+            here = head if head >= 0 else None
+        if arcs and here is None and owner is not None and model.row_lower[rows[owner]] > 0:
+            arc_parts.append(arcs)
+            owners.append(owner)
+    if not owners:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    number = np.repeat(np.arange(len(owners)), [len(a) for a in arc_parts])
+    return np.concatenate([np.asarray(a) for a in arc_parts]), number, np.asarray(owners)
+
+
+def solve_by_paths(
+    model: Model,
+    options: SolveOptions,
+    net: Network,
+    start: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> Solution | None:
     """The model's LP by column generation (see the module); the answer on its columns.
-    None when it stalls (STALL): the caller solves the whole LP then."""
+    start: paths to begin with besides the cheapest (paths_of_legs). None when it stalls
+    (STALL): the caller solves the whole LP then."""
     import highspy
 
     started = time.perf_counter()
@@ -171,8 +239,10 @@ def solve_by_paths(model: Model, options: SolveOptions, net: Network) -> Solutio
     incidences: list[sp.csc_matrix] = []
 
     def add(first: np.ndarray, owners: np.ndarray, best: np.ndarray) -> None:
-        arc, path = paths(net, first, best)
-        count = len(first)
+        add_paths(*paths(net, first, best), owners)
+
+    def add_paths(arc: np.ndarray, path: np.ndarray, owners: np.ndarray) -> None:
+        count = len(owners)
         incidence = sp.csc_matrix((np.ones(len(arc)), (arc, path)), shape=(n_arcs, count))
         own = sp.csc_matrix(
             (np.ones(count), (supply_row[owners], np.arange(count))), shape=(n_supply, count)
@@ -197,6 +267,8 @@ def solve_by_paths(model: Model, options: SolveOptions, net: Network) -> Solutio
     add(best[supplied], supplied, best)
     bypasses = np.flatnonzero(bypass)
     add(bypasses, net.tail[bypasses], best)
+    if start is not None and len(start[2]):
+        add_paths(*start)
 
     added, status, objective, bound = n_supply, "Optimal", 0.0, -np.inf
     duals = np.zeros(n_others + n_supply)

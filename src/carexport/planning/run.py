@@ -62,12 +62,14 @@ def plan(
     else:
         model = build(ex)
         times["build"] = model.build_s
-        start = None
-        if previous_legs is not None:
+        start, known = None, None
+        if previous_legs is not None and options.formulation == "paths":
+            known = (ex.vehicles, previous_legs, params.start)
+        elif previous_legs is not None:
             t = time.perf_counter()
             start = from_legs(ex, model, previous_legs)
             times["warm_start"] = time.perf_counter() - t
-        solution = solve(model, options, start)
+        solution = solve(model, options, start, known_legs=known)
         times["solve"] = solution.solve_s
         t = time.perf_counter()
         flows = decompose(ex, model, solution)

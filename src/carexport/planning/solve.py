@@ -7,6 +7,7 @@ passed off as a plan (a time-limited run is "Time limit reached", with no bound)
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+import polars as pl
 
 from carexport.planning.model import Model
 
@@ -120,20 +122,31 @@ def new_highs(options: SolveOptions) -> highspy.Highs:
     return highs
 
 
-def solve(model: Model, options: SolveOptions, start: np.ndarray | None = None) -> Solution:
-    """Solve the LP, by paths unless the options say arcs or a start is given; start (one
-    value per column) is a starting point for the simplex on the whole LP, as a warm
-    start: it changes the time to the optimum, not the optimum."""
+def solve(
+    model: Model,
+    options: SolveOptions,
+    start: np.ndarray | None = None,
+    *,
+    known_legs: tuple[pl.DataFrame, pl.DataFrame, dt.date] | None = None,
+) -> Solution:
+    """Solve the LP, by paths unless the options say arcs or a start is given. Warm
+    starts change the time to the optimum, not the optimum: start (one value per column)
+    is a starting point for the simplex on the whole LP; known_legs (the expanded
+    vehicles, a known plan's legs: vin, lane_id, depart_date, and the plan start) are
+    paths to begin with by paths (planning.colgen.paths_of_legs)."""
     import highspy
 
-    from carexport.planning.colgen import network_of, solve_by_paths
+    from carexport.planning.colgen import network_of, paths_of_legs, solve_by_paths
 
     started = time.perf_counter()
     if options.lp_file is not None:
         model.write_lp(Path(options.lp_file))
     if options.formulation == "paths" and start is None:
         net = network_of(model)
-        found = None if net is None else solve_by_paths(model, options, net)
+        found = None
+        if net is not None:
+            begin = None if known_legs is None else paths_of_legs(model, net, *known_legs)
+            found = solve_by_paths(model, options, net, begin)
         if found is not None:
             return found
     highs = new_highs(options)
