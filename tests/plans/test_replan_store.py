@@ -38,7 +38,7 @@ from carexport.orders.service import ImportOptions, import_orders
 from carexport.orders.vin import with_check_digit
 from carexport.planning.problem import PlanParameters
 from carexport.plans import repository
-from carexport.plans.service import latest_version, plan_and_store, replan_and_store
+from carexport.plans.service import latest_version, plan_and_store, replan, replan_and_store
 from carexport.tracking.ingest import ingest, raw_frame
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "networks" / "tiny"
@@ -157,6 +157,11 @@ def test_a_departed_car_keeps_its_leg_and_one_not_departed_is_rerouted(
         summary = repository.get_version(session, ORG, second_id).summary  # type: ignore[union-attr]
     assert found.previous_plan_id == first_id
     assert summary["replan"]["fixed_legs"] == 1
+    # The re-plan starts from the first plan's legs (car 2 by sea, now over the ro-ro's one
+    # slot): the same plan as from a cold start.
+    cold = replan(found, warm_start=False)
+    assert (cold.objective_usd, cold.lp_bound_usd) == (second.objective_usd, second.lp_bound_usd)
+    assert cold.legs.sort("vin", "leg").equals(second.legs.sort("vin", "leg"))
     second_legs = _legs(engine, second_id)
     # Car 1's truck leg is the first plan's, departure day and all; then the one ro-ro slot.
     assert second_legs[CAR_1][0] == ("L03", truck_day)

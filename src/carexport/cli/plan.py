@@ -43,10 +43,10 @@ def plan_command(
         False, "--fresh", help="With --from-db: plan every vehicle afresh from its plant."
     ),
     warm_start: bool = typer.Option(
-        False,
-        "--warm-start",
-        help="When re-planning: start the solver from the previous plan (the same optimum; "
-        "measured no faster, see the README).",
+        True,
+        "--warm-start/--cold-start",
+        help="When re-planning: start the solver from the previous plan's legs still to go, "
+        "or from nothing (the same optimum; warm measured 2.5x faster, see the README).",
     ),
     network: Path | None = typer.Option(
         None,

@@ -1,5 +1,8 @@
-"""Warm starts: a known plan (the previous week's) as a starting point for HiGHS, so the
-simplex starts near the optimum instead of from a slack basis.
+"""Warm starts on the whole LP (formulation "arcs"): a known plan (the previous week's)
+as a starting point for HiGHS, so the simplex starts near the optimum instead of from a
+slack basis. (By paths, the default, a known plan's legs become the first columns
+instead: planning.colgen.paths_of_legs; a quarter re-planned a week on solved in 9.9 s
+warm against 30.0 s cold that way.)
 
 Only the departure columns are set (vehicles per commodity, lane and departure day); the
 rest start at zero. HiGHS accepts an incomplete or even infeasible point through
@@ -10,7 +13,7 @@ does not depend on the start. But the starts a planner has are not that close: t
 greedy plan (75% dearer than the optimum) took HiGHS 63.0 s on the Chongqing quarter
 against 26.7 s cold, and is not offered; last week's plan, re-planned a week on, took
 6.1 s against 6.3 s cold at 40k vehicles and 58.7 s against 27.9 s at 120k (primal
-simplex from it: over 600 s), so re-plans solve cold unless asked (plan --warm-start).
+simplex from it: over 600 s).
 """
 
 from __future__ import annotations
