@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
@@ -203,4 +204,52 @@ def unit_of_work(
     another one, raises DatabaseBusy: nothing written."""
     bind = writer(engine, on_wait) if writes else engine
     with busy_as_message(), Session(bind, expire_on_commit=False) as session, session.begin():
-        yield session
+        if writes and on_wait is not None and engine.dialect.name == "postgresql":
+            with _said_when_blocked(engine, session, on_wait):
+                yield session
+        else:
+            yield session
+
+
+# How often a PostgreSQL writer's watch looks whether the writer waits for a lock.
+WATCH_EVERY_S = 0.1
+
+
+@contextmanager
+def _said_when_blocked(
+    engine: Engine, session: Session, on_wait: Callable[[float], None]
+) -> Iterator[None]:
+    """On PostgreSQL writers do not queue for one lock as on SQLite: they wait only for the
+    rows, tables or advisory locks another transaction holds, each wait up to lock_timeout.
+    So that a user is told as on SQLite, a watch on a connection of its own looks every
+    WATCH_EVERY_S whether this session's server process waits for a lock, and calls
+    on_wait(lock_timeout in seconds) the first time it does."""
+    pid, timeout_ms = session.execute(
+        text("SELECT pg_backend_pid(), setting FROM pg_settings WHERE name = 'lock_timeout'")
+    ).one()
+    done = threading.Event()
+
+    def watch() -> None:
+        try:
+            with engine.connect() as connection:
+                while not done.wait(WATCH_EVERY_S):
+                    waits = connection.scalar(
+                        text(
+                            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"
+                        ),
+                        {"pid": pid},
+                    )
+                    connection.rollback()  # statistics views are a snapshot per transaction
+                    if waits:
+                        on_wait(int(timeout_ms) / 1000)
+                        return
+        except DBAPIError:
+            return  # only a message lost: the writer itself meets what broke the watch
+
+    watcher = threading.Thread(target=watch, name="carexport-lock-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
