@@ -109,19 +109,37 @@ def keyed_floor(url: str, path: Path) -> float:
     return elapsed
 
 
-def import_in_process(url: str, paths: list[Path]) -> float:
-    """What `carexport events import` does for each file, in this process."""
+def import_in_process(url: str, paths: list[Path]) -> tuple[float, dict[str, float]]:
+    """What `carexport events import` does for each file, in this process: the time, and
+    where it goes (reading the files, ingest's steps, the commits)."""
     from carexport.tracking.ingest import ingest, read_event_file
 
     engine = make_engine(url)
+    steps: dict[str, float] = {"read file": 0.0}
     start = time.perf_counter()
     for path in paths:
+        began = time.perf_counter()
         raw = read_event_file(path)
+        steps["read file"] += time.perf_counter() - began
         with unit_of_work(engine) as session:
-            ingest(session, ORG, raw, source=path.name)
+            report = ingest(session, ORG, raw, source=path.name)
+            began = time.perf_counter()
+        steps["commit"] = steps.get("commit", 0.0) + time.perf_counter() - began
+        for step, seconds in report.seconds.items():
+            steps[step] = steps.get(step, 0.0) + seconds
     elapsed = time.perf_counter() - start
     engine.dispose()
-    return elapsed
+    steps = {"read file": steps.pop("read file"), **steps, "commit": steps.pop("commit", 0.0)}
+    return elapsed, steps
+
+
+def print_steps(backend: str, elapsed: float, steps: dict[str, float]) -> None:
+    """Where the daily run's time goes, step by step (ingest's own clock)."""
+    accounted = sum(steps.values())
+    print(f"{backend}: where the daily run's {elapsed:.1f} s go")
+    for step, seconds in sorted(steps.items(), key=lambda item: -item[1]):
+        print(f"  {step:<15}{seconds:>8.1f} s{100 * seconds / elapsed:>5.0f}%")
+    print(f"  {'other':<15}{elapsed - accounted:>8.1f} s{100 * (1 - accounted / elapsed):>5.0f}%")
 
 
 def daily_files(frame: pl.DataFrame, folder: Path, days_per_file: int = 1) -> list[Path]:
@@ -185,13 +203,14 @@ def main() -> None:
             if days:
                 with database(backend, workdir, args.pg) as url:
                     load_world(url, world)
-                    daily_s = import_in_process(url, days)
+                    daily_s, steps = import_in_process(url, days)
                     if counts(url)[:2] != (stored, statuses):
                         raise SystemExit("daily files stored other events than the one file")
                 print(
                     f"{backend}: {len(days)} day files ({days_per_file} d each) {daily_s:.1f} s",
                     flush=True,
                 )
+                print_steps(backend, daily_s, steps)
             rows.append((backend, stream.height, stored, raw_s, keyed_s, one_s, daily_s))
 
     print()
@@ -214,6 +233,15 @@ def main() -> None:
         "(events sent, duplicates included, per second of the whole command); 'keyed' = "
         "the events alone stored in the real, keyed event table (no status, ETA or checks)"
     )
+    for backend, sent, _, raw_s, _, one_s, daily_s in rows:
+        runs = [("one file", one_s)] + ([("daily", daily_s)] if daily_s is not None else [])
+        for run, seconds in runs:
+            rate, share = sent / seconds, sent / seconds / (sent / raw_s)
+            met = rate >= GOAL_RATE and share >= GOAL_SHARE
+            print(
+                f"{backend} {run}: {rate:,.0f} events/s, {share:.0%} of raw - goal "
+                f"{'met' if met else 'MISSED'}"
+            )
 
 
 if __name__ == "__main__":

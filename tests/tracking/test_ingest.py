@@ -259,3 +259,25 @@ def test_a_rejected_event_names_the_value_it_was_rejected_for() -> None:
         ("vin", "LC9XXXXXXXXXXXXX1"),
         ("code", "TELEPORTED"),
     ]
+
+
+@pytest.mark.parametrize("part_events", [1_000_000, 2])
+def test_ingest_says_where_its_time_goes(
+    loaded: Engine, part_events: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every step of a batch with history and new events has its seconds (also when the
+    batch is applied in parts), and the steps add up to no more than the call took."""
+    import time
+
+    from carexport.tracking.ingest import STEPS
+
+    monkeypatch.setattr("carexport.tracking.ingest.PART_EVENTS", part_events)
+    send(loaded, JOURNEY[:3])
+    with unit_of_work(loaded) as session:
+        began = time.perf_counter()
+        report = ingest(session, ORG, raw_frame(JOURNEY), source="test", now=NOW)
+        took = time.perf_counter() - began
+    assert report.stored == len(JOURNEY) - 3
+    assert list(report.seconds) == list(STEPS)
+    assert all(seconds >= 0 for seconds in report.seconds.values())
+    assert sum(report.seconds.values()) <= took

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,36 @@ class IngestReport:
     rejected: int = 0
     vins_updated: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # Seconds per step of the work (STEPS), summed over the batch's parts: where the time
+    # goes, for the benchmark and for anyone asking why a batch took long.
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+# The steps of ingest, in order, as IngestReport.seconds names them.
+STEPS = (
+    "lock",  # the organisation's tracking writes taken (a wait for another writer), nodes
+    "context",  # the batch's VINs: plans, statuses, orders (one keyed read)
+    "check",  # typed and checked events, rejected ones kept
+    "history",  # stored events of the VINs that have some, re-sent ones dropped
+    "insert",  # the new events stored
+    "status",  # statuses and ETAs computed from history and new events
+    "store status",  # statuses written (and their kept counts)
+    "export counts",  # first events and customs clearances counted
+    "eta revisions",  # ETA changes kept
+    "fvl facts",  # the kept FVL facts and sums
+)
+
+
+class _Clock:
+    """Adds the time since the last lap to a step's seconds."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds, self.last = seconds, time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = self.seconds.get(step, 0.0) + now - self.last
+        self.last = now
 
 
 def raw_frame(items: list[dict[str, object]]) -> pl.DataFrame:
@@ -95,16 +126,20 @@ def ingest(
     scans the organisation's whole event log or VIN list.
     """
     now = now or dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
     lock_tracking_writes(session, org_id)
     nodes = network_service.node_ids(session, org_id)
+    waited = {"lock": time.perf_counter() - started}
     raw = raw.with_columns(pl.col("source").fill_null(source))
     # A big batch is applied in parts that share no VIN, inside the same transaction: a
     # VIN's status needs all of its events together, and nothing else does, so memory
     # stays bounded by the part (measured: 11 GiB for 10M events in one piece).
     parts = -(-raw.height // PART_EVENTS)
     if parts <= 1:
-        return _ingest_part(session, org_id, raw, nodes, source, now, future_tolerance)
-    total = IngestReport(received=raw.height)
+        report = _ingest_part(session, org_id, raw, nodes, source, now, future_tolerance)
+        report.seconds = {**waited, **report.seconds}
+        return report
+    total = IngestReport(received=raw.height, seconds=waited)
     # Parts are ranges of VINs, not hashes: the event table is keyed by VIN, so each part
     # then writes one stretch of it instead of pages all over it.
     vin = pl.col("vin").str.strip_chars().str.to_uppercase()
@@ -118,7 +153,10 @@ def ingest(
         total.rejected += report.rejected
         total.vins_updated += report.vins_updated
         total.problems += report.problems
+        for step, seconds in report.seconds.items():
+            total.seconds[step] = total.seconds.get(step, 0.0) + seconds
     total.problems.sort(key=lambda p: p.row or 0)
+    total.seconds = {step: total.seconds[step] for step in STEPS if step in total.seconds}
     return total
 
 
@@ -132,10 +170,12 @@ def _ingest_part(
     future_tolerance: dt.timedelta,
 ) -> IngestReport:
     report = IngestReport(received=raw.height)
+    clock = _Clock(report.seconds)
     batch_vins = (
         raw.select(pl.col("vin").str.strip_chars().str.to_uppercase()).drop_nulls().unique()
     )
     context = repository.vin_context(session, org_id, batch_vins)
+    clock.lap("context")
     good, problems = typed_events(
         raw,
         known_vins=context.filter("known")["vin"],
@@ -148,6 +188,7 @@ def _ingest_part(
     report.rejected = len(problems)
     if problems:
         _keep_rejected(session, org_id, raw, problems, source=source, now=now)
+    clock.lap("check")
     fresh = good.unique(["vin", "event_id"], keep="first", maintain_order=True).drop("_row")
     with_history = context.filter(pl.col("events") > 0).join(
         fresh.select("vin").unique(), on="vin", how="semi"
@@ -159,11 +200,13 @@ def _ingest_part(
     )
     fresh = fresh.join(history.select("vin", "event_id"), on=["vin", "event_id"], how="anti")
     report.duplicates = good.height - fresh.height
+    clock.lap("history")
     if fresh.is_empty():
         return report
     # Sorted by VIN first, as the event table is keyed: each page is written once.
     fresh = in_order(fresh.select(EVENT_SCHEMA.keys()))
     report.stored = repository.insert_events(session, org_id, fresh)
+    clock.lap("insert")
     touched = context.join(fresh.select("vin").unique(), on="vin", how="semi")
     events = in_order(pl.concat([history, fresh.drop("_rank")])) if history.height else fresh
     current = statuses(events)
@@ -177,7 +220,9 @@ def _ingest_part(
         repository.transit_model(session, org_id),
     )
     current = current.join(predicted, on="vin", how="left")
+    clock.lap("status")
     status_store.upsert_statuses(session, org_id, current)
+    clock.lap("store status")
     first_events = touched.filter(
         (pl.col("events").fill_null(0) == 0) & pl.col("plan_id").is_not_null()
     )
@@ -189,8 +234,11 @@ def _ingest_part(
     repository.add_export_counts(
         session, org_id, repository.export_count_changes(cleared, "customs")
     )
+    clock.lap("export counts")
     revise_etas(session, org_id, current, touched, now=now, basis=pl.col("last_event_id"))
+    clock.lap("eta revisions")
     keep_fvl_facts(session, org_id, events, expected, touched.select("vin", "plan_id"))
+    clock.lap("fvl facts")
     report.vins_updated = current.height
     return report
 
