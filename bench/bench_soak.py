@@ -609,7 +609,7 @@ def summary(
         else ""
     )
     print(
-        f"events: {got['received']:,} posted in {posted:,} batches of {len(world.batches):,}"
+        f"events: {got['received']:,} posted in {posted:,} of {len(world.batches):,} batches"
         f"{behind}: {got['stored']:,} stored, {got['duplicates']:,} duplicates, "
         f"{got['rejected']:,} rejected; {len(world.vins):,} VINs tracked"
     )
