@@ -314,6 +314,28 @@ def test_corridor_keeps_the_cheapest_route_at_the_co2_price() -> None:
     assert best.lp_bound_usd == pytest.approx(150.0, abs=TOL)
 
 
+def test_each_origin_keeps_its_own_corridor() -> None:
+    # One commodity (market TH, ready day 0) starts at A, 1 day from B, and at C, 25 days
+    # from B. Measured from the nearest origin, the corridor is 1 x 1.6 + 20 = 21.6 days
+    # and the cheapest path NEAR (100 USD): that was every origin's corridor, so FAR (25
+    # days, 500 USD) was cut and the car at C left unserved. C's own corridor (25 x 1.6 +
+    # 20 days) keeps FAR: V1 A d0 -> B d1 = 100, V2 C d0 -> B d25 = 500, not late.
+    net = network(
+        [
+            node("A", storage=1.0),
+            node("C", storage=1.0),
+            node("B", country="TH", kind="seaport"),
+        ],
+        [lane("NEAR", "A", "B", cost=100), lane("FAR", "C", "B", transit=25, cost=500)],
+        [market("TH", "B")],
+    )
+    result = run(net, [car("V1"), car("V2", start="C")])
+    assert legs_by_vin(result) == {"V1": [("NEAR", 0)], "V2": [("FAR", 0)]}
+    assert result.unserved == 0
+    assert_costs(result, 600.0, transport=600.0)
+    assert result.lp_bound_usd == pytest.approx(600.0, abs=TOL)
+
+
 def test_a_lane_runs_only_within_its_dates_of_service() -> None:
     # NEW is cheaper (50 USD) but starts service on day 7; OLD (100 USD) runs daily.
     # A car ready day 0, due day 3 (lateness 50/day): NEW d7 -> B d8 = 50 + 5 x 50 = 300,

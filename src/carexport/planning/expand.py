@@ -297,10 +297,10 @@ def _corridor(
     slack_days: int,
     costs: np.ndarray,
 ) -> np.ndarray:
-    """Lanes on some path from an origin to a destination at most slack x (fastest) +
-    slack_days long, and the lanes of the cheapest path at `costs` (costed as the model
-    does: so a slow, cheap route a CO2 price favours is never cut); lanes leaving a
-    destination are not used (the vehicle is delivered)."""
+    """Lanes on some path from an origin to a destination at most slack x (that origin's
+    fastest) + slack_days long, and the lanes of each origin's cheapest path at `costs`
+    (costed as the model does: so a slow, cheap route a CO2 price favours is never cut);
+    lanes leaving a destination are not used (the vehicle is delivered)."""
     forward: dict[int, list[tuple[int, float]]] = defaultdict(list)
     backward: dict[int, list[tuple[int, float]]] = defaultdict(list)
     candidates = []
@@ -313,38 +313,41 @@ def _corridor(
         forward[int(lanes.from_node[lane])].append((int(lanes.to_node[lane]), days))
         backward[int(lanes.to_node[lane])].append((int(lanes.from_node[lane]), days))
         candidates.append((lane, days))
-    reach = _shortest(forward, origins)
-    to_go = _shortest(backward, set(destinations))
-    fastest = min((reach[d] for d in destinations if d in reach), default=INF)
-    if fastest == INF:
-        return np.array([], dtype=np.int64)
-    limit = fastest * slack + slack_days
-    keep = {
-        lane
-        for lane, days in candidates
-        if reach.get(int(lanes.from_node[lane]), INF)
-        + days
-        + to_go.get(int(lanes.to_node[lane]), INF)
-        <= limit
-    }
-    # The cheapest path stays too, however slow: pruning must not cut the optimum's route.
+    lane_cost = {lane: float(costs[lane]) for lane, _ in candidates}
     cost_forward: dict[int, list[tuple[int, float]]] = defaultdict(list)
     cost_backward: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    lane_cost = {}
-    for lane, _ in candidates:
-        cost = float(costs[lane])
-        lane_cost[lane] = cost
+    for lane, cost in lane_cost.items():
         cost_forward[int(lanes.from_node[lane])].append((int(lanes.to_node[lane]), cost))
         cost_backward[int(lanes.to_node[lane])].append((int(lanes.from_node[lane]), cost))
-    cheap_reach = _shortest(cost_forward, origins)
+    to_go = _shortest(backward, set(destinations))
     cheap_to_go = _shortest(cost_backward, set(destinations))
-    cheapest = min((cheap_reach[d] for d in destinations if d in cheap_reach), default=INF)
-    keep |= {
-        lane
-        for lane, cost in lane_cost.items()
-        if cheap_reach.get(int(lanes.from_node[lane]), INF)
-        + cost
-        + cheap_to_go.get(int(lanes.to_node[lane]), INF)
-        <= cheapest + 1e-6
-    }
+    keep: set[int] = set()
+    # Each origin's own corridor: measured from the nearest origin alone, a commodity that
+    # starts at a plant near its market (Rayong for Thailand) and one far away (Chongqing)
+    # would have every path of the far one's vehicles cut.
+    for origin in sorted(origins):
+        reach = _shortest(forward, {origin})
+        fastest = min((reach[d] for d in destinations if d in reach), default=INF)
+        if fastest == INF:
+            continue
+        limit = fastest * slack + slack_days
+        keep |= {
+            lane
+            for lane, days in candidates
+            if reach.get(int(lanes.from_node[lane]), INF)
+            + days
+            + to_go.get(int(lanes.to_node[lane]), INF)
+            <= limit
+        }
+        # The cheapest path stays too, however slow: pruning must not cut the optimum's route.
+        cheap_reach = _shortest(cost_forward, {origin})
+        cheapest = min((cheap_reach[d] for d in destinations if d in cheap_reach), default=INF)
+        keep |= {
+            lane
+            for lane, cost in lane_cost.items()
+            if cheap_reach.get(int(lanes.from_node[lane]), INF)
+            + cost
+            + cheap_to_go.get(int(lanes.to_node[lane]), INF)
+            <= cheapest + 1e-6
+        }
     return np.array(sorted(keep), dtype=np.int64)
