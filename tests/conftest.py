@@ -8,6 +8,7 @@ parallel or on a shared server never see each other's rows.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import uuid
@@ -57,6 +58,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return rank.get(item.path.relative_to(root).as_posix(), len(LONG_FILES))
 
     items.sort(key=key)  # stable: within a file, and among the rest, the order is kept
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_event_loop_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test file that leaves an asyncio loop marked running in this thread, rather
+    than whichever file the worker runs next (which then cannot start a loop of its own)."""
+    yield
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    pytest.fail(f"{request.node.nodeid} left an asyncio event loop running: {loop!r}")
 
 
 def _pg_admin_url() -> str | None:

@@ -190,7 +190,12 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
-@pytest.fixture(scope="session")
+# One browser per test file, not per session: Playwright's sync API keeps its asyncio loop
+# marked as running in this thread while it is started, so with a session-wide browser every
+# later file on the same pytest-xdist worker that runs a loop of its own (tests/test_loadgen.py,
+# anything through asyncio.run) failed with "Cannot run the event loop while another loop is
+# running" - depending only on which files the worker happened to get.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = chromium_path()
     if executable is None:
